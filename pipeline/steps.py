@@ -1,0 +1,115 @@
+"""The pipeline's steps, each a function of a `Context`, wired through the manifest.
+
+A step first brings its upstream steps up to date (each skipped when unchanged), then runs
+itself through `manifest.run_step`. Steps read only their upstream's artifacts in the run
+directory, never anything downstream.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipeline.data.prepare import Dataset, load_or_prepare
+from pipeline.data.recipe import RECIPES_DIR, Recipe, Source, Split, available, load_recipe
+from pipeline.errors import PedError
+from pipeline.manifest import RunDir, code_hash, run_step, sha256_file, sha256_json
+from pipeline.progress import console
+
+
+@dataclass
+class Context:
+    dataset: str
+    build_dir: Path | None = None
+    force: bool = False
+    progress: bool = True
+    overrides: dict = field(default_factory=dict)  # e.g. {"epochs": 3} for quick runs
+
+    @property
+    def run(self) -> RunDir:
+        return RunDir.for_dataset(self.dataset, self.build_dir)
+
+    def log(self, msg: str) -> None:
+        console.print(msg)
+
+
+def resolve_recipe(ctx: Context) -> Recipe:
+    """The dataset's recipe: `datasets/<name>.toml`, else the one a custom import recorded."""
+    if (RECIPES_DIR / f"{ctx.dataset}.toml").is_file():
+        recipe = load_recipe(ctx.dataset)
+    else:
+        saved = ctx.run.path("recipe.json")
+        if not saved.is_file():
+            raise PedError(
+                f"no dataset named '{ctx.dataset}' (no datasets/{ctx.dataset}.toml, no {saved})",
+                f"use one of: {', '.join(available())}, or import your own with "
+                f"`ped data --from FILE.npz --name {ctx.dataset}`",
+            )
+        recipe = Recipe.from_dict(json.loads(saved.read_text()), origin=str(saved))
+    if "epochs" in ctx.overrides:
+        recipe = replace(recipe, teacher=replace(recipe.teacher, epochs=ctx.overrides["epochs"]))
+    return recipe
+
+
+def custom_recipe(path: Path, name: str, shape: tuple[int, ...] = ()) -> Recipe:
+    """A recipe for a user's .npz/.csv file; its content hash covers the file's bytes."""
+    from pipeline.data.custom import read_custom
+
+    raw = read_custom(path, shape)  # validates; raises PedError before anything is written
+    ndim = raw.recordings[0].ndim
+    kind = {1: "vector", 2: "sequence", 3: "image"}[ndim]
+    method = "group" if raw.groups is not None and len(set(raw.groups.tolist())) >= 3 \
+        else "stratified"
+    return Recipe(
+        name=name, kind=kind, description=f"custom data from {path.name}",
+        source=Source(loader=path.suffix[1:], path=str(path.resolve()),
+                      file_sha256=sha256_file(path), shape=tuple(shape)),
+        split=Split(method=method),
+    )
+
+
+def step_data(ctx: Context, recipe: Recipe | None = None) -> Dataset:
+    recipe = recipe or resolve_recipe(ctx)
+    run = ctx.run
+    dataset: Dataset | None = None
+
+    def produce():
+        nonlocal dataset
+        dataset, cached = load_or_prepare(recipe)
+        ctx.log(f"data: {'cache hit' if cached else 'prepared'} for recipe "
+                f"{recipe.content_hash[:12]}")
+        npz, meta = dataset.save(run.path("data", "dataset"))
+        rpath = run.path("recipe.json")
+        rpath.write_text(json.dumps(recipe.to_dict(), indent=2))
+        return [npz, meta, rpath]
+
+    inputs = {"recipe": recipe.content_hash,
+              "code": code_hash("pipeline.data.prepare", "pipeline.data.sources")}
+    run_step(run, "data", inputs, produce, ctx.force, ctx.log)
+    return dataset or Dataset.load(run.path("data", "dataset"))
+
+
+def step_teacher(ctx: Context) -> dict:
+    from pipeline.teacher import train_teacher
+
+    recipe = resolve_recipe(ctx)
+    ds = step_data(ctx, recipe)
+    run = ctx.run
+    inputs = {
+        "data": run.output_hash("data", "data/dataset.npz"),
+        "config": sha256_json({"teacher": recipe.teacher, "kind": recipe.kind, "seed": 0}),
+        "code": code_hash("pipeline.teacher", "pipeline.models"),
+    }
+    run_step(run, "teacher",
+             inputs,
+             lambda: train_teacher(ds, recipe.teacher, run.path("teacher"),
+                                   show_progress=ctx.progress),
+             ctx.force, ctx.log)
+    return json.loads(run.path("teacher", "metrics.json").read_text())
+
+
+def clean(ctx: Context) -> None:
+    if ctx.run.root.is_dir():
+        shutil.rmtree(ctx.run.root)
