@@ -41,7 +41,7 @@ class AggregationPlan:
 
     def threshold_units(self, logit_margin: float) -> int:
         """A margin in float logit units as the integer the device compares against."""
-        return int(round(logit_margin / self.acc_scale))
+        return round(logit_margin / self.acc_scale)
 
 
 def accumulate(acc: np.ndarray, q: np.ndarray, multiplier: int, zero_point: int) -> np.ndarray:

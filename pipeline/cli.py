@@ -26,9 +26,12 @@ def _shape(text: str) -> tuple[int, ...]:
 
 def _common(p: argparse.ArgumentParser, dataset_required: bool = True) -> None:
     p.add_argument("--dataset", "-d", required=dataset_required, default=None,
-                   help="recipe name in datasets/ (watch, fsdd, mnist5k, digits) or an imported one")
+                   help="a recipe in datasets/ (watch, fsdd, mnist5k, digits) or imported data")
     p.add_argument("--build-dir", type=Path, default=None,
                    help="where run directories live (default: build/)")
+    p.add_argument("--fold", type=int, default=None,
+                   help="group-split datasets (watch): hold out the k-th block of subjects; "
+                        "the run directory becomes build/<dataset>-fold<k>/")
     p.add_argument("--force", action="store_true", help="re-run the step even if up to date")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -68,7 +71,7 @@ def _context(args: argparse.Namespace) -> Context:
     if getattr(args, "epochs", None):
         overrides["epochs"] = args.epochs
     return Context(dataset=args.dataset, build_dir=args.build_dir, force=args.force,
-                   progress=not args.no_progress, overrides=overrides)
+                   progress=not args.no_progress, overrides=overrides, fold=args.fold)
 
 
 def cmd_data(args: argparse.Namespace) -> None:

@@ -12,9 +12,8 @@ while training accuracy was 97%), and plain conv+ReLU trains as well here.
 
 from __future__ import annotations
 
-import numpy as np
-
 import keras
+import numpy as np
 from keras import layers
 
 

@@ -26,10 +26,13 @@ class Context:
     force: bool = False
     progress: bool = True
     overrides: dict = field(default_factory=dict)  # e.g. {"epochs": 3} for quick runs
+    fold: int | None = None  # group splits: hold out another block of groups
 
     @property
     def run(self) -> RunDir:
-        return RunDir.for_dataset(self.dataset, self.build_dir)
+        """`build/<dataset>/`, or `build/<dataset>-fold<k>/` for another fold."""
+        name = self.dataset if self.fold is None else f"{self.dataset}-fold{self.fold}"
+        return RunDir.for_dataset(name, self.build_dir)
 
     def log(self, msg: str) -> None:
         console.print(msg)
@@ -40,7 +43,7 @@ def resolve_recipe(ctx: Context) -> Recipe:
     if (RECIPES_DIR / f"{ctx.dataset}.toml").is_file():
         recipe = load_recipe(ctx.dataset)
     else:
-        saved = ctx.run.path("recipe.json")
+        saved = RunDir.for_dataset(ctx.dataset, ctx.build_dir).path("recipe.json")
         if not saved.is_file():
             raise PedError(
                 f"no dataset named '{ctx.dataset}' (no datasets/{ctx.dataset}.toml, no {saved})",
@@ -48,6 +51,11 @@ def resolve_recipe(ctx: Context) -> Recipe:
                 f"`ped data --from FILE.npz --name {ctx.dataset}`",
             )
         recipe = Recipe.from_dict(json.loads(saved.read_text()), origin=str(saved))
+    if ctx.fold is not None:
+        if recipe.split.method != "group":
+            raise PedError(f"--fold needs a group split; '{recipe.name}' is split "
+                           f"{recipe.split.method}", "drop --fold for this dataset")
+        recipe = replace(recipe, split=replace(recipe.split, fold=ctx.fold))
     if "epochs" in ctx.overrides:
         recipe = replace(recipe, teacher=replace(recipe.teacher, epochs=ctx.overrides["epochs"]))
     return recipe

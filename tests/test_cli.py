@@ -1,0 +1,36 @@
+"""The CLI: help lists working subcommands; errors are one line plus the fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.cli import build_parser, main
+
+
+def test_help_lists_subcommands():
+    text = build_parser().format_help()
+    for cmd in ("data", "teacher", "run"):
+        assert cmd in text
+
+
+def test_error_is_one_line_with_fix(capsys):
+    assert main(["teacher", "-d", "no_such_dataset"]) == 2
+    err = capsys.readouterr().err
+    assert "error: no dataset named 'no_such_dataset'" in err
+    assert "fix:" in err and "Traceback" not in err
+
+
+def test_debug_shows_traceback():
+    from pipeline.errors import PedError
+
+    with pytest.raises(PedError):
+        main(["--debug", "teacher", "-d", "no_such_dataset"])
+
+
+def test_console_script_runs():
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "usage: ped" in done.stdout
