@@ -14,7 +14,7 @@ from rich.table import Table
 
 from pipeline.errors import PedError
 from pipeline.progress import console
-from pipeline.steps import Context, custom_recipe, step_data, step_teacher
+from pipeline.steps import Context, custom_recipe, step_data, step_quantize, step_teacher
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.set_defaults(func=cmd_teacher)
+
+    p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
+    _common(p)
+    p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("run", help="the whole pipeline, each step skipped when up to date")
     _common(p, dataset_required=False)
@@ -111,6 +115,26 @@ def _print_teacher(metrics: dict, dataset: str) -> None:
 def cmd_teacher(args: argparse.Namespace) -> None:
     ctx = _context(args)
     _print_teacher(step_teacher(ctx), ctx.dataset)
+
+
+def print_quantize(result: dict) -> None:
+    table = Table(title=f"host evaluation per stage ({result['n_samples']} test samples)")
+    for col in ("stage", "float %", "LiteRT-REF %", "TFLM %", "drop", "REF!=TFLM",
+                ".tflite B", "TFLM arena B"):
+        table.add_column(col, justify="right")
+    for k in range(len(result["float"])):
+        st = result["per_stage"][k]
+        table.add_row(str(k + 1), f"{100 * result['float'][k]:.1f}",
+                      f"{100 * result['litert_ref'][k]:.1f}", f"{100 * result['tflm'][k]:.1f}",
+                      f"{100 * result['drop_tflm_vs_float'][k]:+.1f}",
+                      f"{result['litert_ref_vs_tflm_diff_elements'][k]}"
+                      f"/{result['int8_output_elements'][k]}",
+                      f"{st['tflite_bytes']:,}", f"{st['tflm_arena_bytes']:,}")
+    console.print(table)
+
+
+def cmd_quantize(args: argparse.Namespace) -> None:
+    print_quantize(step_quantize(_context(args)))
 
 
 def cmd_run(args: argparse.Namespace) -> None:

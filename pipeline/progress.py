@@ -5,10 +5,13 @@ Keras is imported lazily so that commands that do not train start fast.
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(stderr=True, highlight=False, soft_wrap=True,
+                  width=None if sys.stderr.isatty() else 140)
 
 
 def epoch_bar(title: str, epochs: int):

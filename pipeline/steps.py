@@ -121,3 +121,58 @@ def step_teacher(ctx: Context) -> dict:
 def clean(ctx: Context) -> None:
     if ctx.run.root.is_dir():
         shutil.rmtree(ctx.run.root)
+
+
+def step_quantize(ctx: Context) -> dict:
+    """int8 `.tflite` per student + host evaluation (float, LiteRT-REF, TFLM) per stage."""
+    from pipeline.quantize import float_outputs, quantize_ensemble, write_stage_table
+    from pipeline.quantize.evaluate import evaluate
+
+    run = ctx.run
+    upstream = ensure_students(ctx)
+    ds = Dataset.load(run.path("data", "dataset"))
+    students = run.path("students")
+
+    def produce():
+        import keras
+
+        stages = quantize_ensemble(students, ds.x["train"], supported_ops=supported_ops())
+        files = write_stage_table(stages, run.path("tflite"), ds.n_classes,
+                                  ds.meta["majority_class"], ds.meta["input_shape"])
+        ensemble = json.loads((students / "ensemble.json").read_text())
+        models = [keras.models.load_model(students / f"{s.name}.keras", compile=False)
+                  for s in stages]
+        logits = [o[0] for o in float_outputs(models, ensemble, ds.x["test"])]
+        result = evaluate(stages, logits, ds.x["test"], ds.y["test"])
+        result["per_stage"] = [{"name": s.name, "tflite_bytes": len(s.tflite),
+                                "tflm_arena_bytes": s.tflm_arena_bytes, "ops": s.ops}
+                               for s in stages]
+        p = run.path("tflite", "eval.json")
+        p.write_text(json.dumps(result, indent=2))
+        return [*files, p], {"students": result["per_stage"]}
+
+    inputs = upstream | {"code": code_hash("pipeline.quantize", "pipeline.quantize.convert",
+                                           "pipeline.quantize.evaluate", "pipeline.aggregate")}
+    run_step(run, "quantize", inputs, produce, ctx.force, ctx.log)
+    return json.loads(run.path("tflite", "eval.json").read_text())
+
+
+def ensure_students(ctx: Context) -> dict[str, str]:
+    """Input hashes of the distilled students (distill runs first when it exists)."""
+    run = ctx.run
+    ensemble = run.path("students", "ensemble.json")
+    if not ensemble.is_file():
+        raise PedError(f"no students in {run.path('students')}",
+                       f"run `ped distill --dataset {ctx.dataset}` first")
+    files = sorted(run.path("students").glob("stage_*.keras"))
+    return {"ensemble": sha256_file(ensemble)} | {f.name: sha256_file(f) for f in files} | {
+        "data": sha256_file(run.path("data", "dataset.npz"))}
+
+
+def supported_ops() -> frozenset[str] | None:
+    """The firmware kernel set (owned by codegen); None until codegen exists."""
+    try:
+        from pipeline.codegen.ops import SUPPORTED_OPS
+    except ImportError:
+        return None
+    return frozenset(SUPPORTED_OPS)
