@@ -1,0 +1,223 @@
+"""Serial protocol, host side: framing, messages and a byte-stream reader (docs/protocol.md).
+
+The device side is `firmware/src/protocol.c`; tests feed frames from one to the other.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+from enum import IntEnum
+
+from cobs import cobs
+
+VERSION = 1
+MAX_PAYLOAD = 256
+HEADER = struct.Struct("<BBHH")  # ver, type, seq, len
+MAX_PACKET = HEADER.size + MAX_PAYLOAD + 4
+MAX_FRAME = MAX_PACKET + MAX_PACKET // 254 + 2
+SEQ_UNSOLICITED = 0xFFFF
+INPUT_CHUNK = 248  # payload bytes of input per INPUT frame (offset takes 4 more)
+
+
+class Msg(IntEnum):
+    HELLO = 0x01
+    INPUT = 0x02
+    INFER = 0x03
+    BATTERY = 0x04
+    RESET = 0x05
+    INFO = 0x81
+    ACK = 0x82
+    STAGE = 0x83
+    DONE = 0x84
+    ERROR = 0x85
+
+
+class ErrorCode(IntEnum):
+    NONE = 0
+    BAD_CRC = 1
+    BAD_FRAME = 2
+    TOO_LONG = 3
+    BAD_VERSION = 4
+    UNKNOWN_TYPE = 5
+    BAD_PAYLOAD = 6
+    INPUT_RANGE = 7
+    INPUT_INCOMPLETE = 8
+    BUSY = 9
+
+
+class StopReason(IntEnum):
+    ALL = 0
+    DEADLINE = 1
+    BATTERY = 2
+    CONFIDENT = 3
+    ADMISSION = 4
+    MAX_STAGES = 5
+
+
+@dataclass(frozen=True)
+class Packet:
+    type: int
+    seq: int
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class FrameError:
+    """A frame that arrived but did not decode; `reason` is an ErrorCode."""
+
+    reason: ErrorCode
+    raw: bytes
+
+
+def encode(msg_type: int, seq: int, payload: bytes = b"") -> bytes:
+    """One frame: COBS(header + payload + crc32) + 0x00."""
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    body = HEADER.pack(VERSION, msg_type, seq & 0xFFFF, len(payload)) + payload
+    return cobs.encode(body + struct.pack("<I", zlib.crc32(body))) + b"\x00"
+
+
+def decode_frame(raw: bytes) -> Packet | FrameError:
+    """Decode one frame's bytes (without the 0x00 delimiter)."""
+    if len(raw) > MAX_FRAME:
+        return FrameError(ErrorCode.TOO_LONG, raw)
+    try:
+        packet = cobs.decode(raw)
+    except cobs.DecodeError:
+        return FrameError(ErrorCode.BAD_FRAME, raw)
+    if len(packet) < HEADER.size + 4:
+        return FrameError(ErrorCode.BAD_FRAME, raw)
+    ver, msg_type, seq, length = HEADER.unpack_from(packet)
+    if len(packet) != HEADER.size + length + 4:
+        return FrameError(ErrorCode.BAD_FRAME, raw)
+    body, crc = packet[:-4], struct.unpack_from("<I", packet, len(packet) - 4)[0]
+    if zlib.crc32(body) != crc:
+        return FrameError(ErrorCode.BAD_CRC, raw)
+    if ver != VERSION:
+        return FrameError(ErrorCode.BAD_VERSION, raw)
+    return Packet(msg_type, seq, bytes(body[HEADER.size:]))
+
+
+class FrameReader:
+    """Accumulates serial bytes and yields complete frames as Packets or FrameErrors."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self.noise_bytes = 0  # bytes dropped because a frame outgrew MAX_FRAME
+
+    def feed(self, data: bytes) -> list[Packet | FrameError]:
+        out: list[Packet | FrameError] = []
+        for b in data:
+            if b == 0:
+                if self._buf:
+                    out.append(decode_frame(bytes(self._buf)))
+                    self._buf.clear()
+            elif len(self._buf) <= MAX_FRAME:
+                self._buf.append(b)
+            else:
+                self.noise_bytes += 1
+        return out
+
+
+# ---- payloads -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Info:
+    proto: int
+    n_stages: int
+    n_classes: int
+    input_len: int
+    input_zero_point: int
+    input_scale: float
+    clock_hz: int
+    arena_bytes: int
+    flash_bytes: int
+    bundle_hash: str
+    board: str
+    build: str
+
+    _FIXED = struct.Struct("<BBHIifIII32s")
+
+    @classmethod
+    def parse(cls, p: bytes) -> Info:
+        fixed = cls._FIXED.unpack_from(p)
+        pos = cls._FIXED.size
+        board_len = p[pos]
+        board = p[pos + 1:pos + 1 + board_len].decode(errors="replace")
+        pos += 1 + board_len
+        build_len = p[pos]
+        build = p[pos + 1:pos + 1 + build_len].decode(errors="replace")
+        return cls(*fixed[:9], fixed[9].hex(), board, build)
+
+
+@dataclass(frozen=True)
+class Stage:
+    stage: int
+    cls: int
+    margin: int
+    cycles: int
+    scores: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, p: bytes) -> Stage:
+        stage, klass, margin, cycles, n = struct.unpack_from("<BHiIH", p)
+        scores = struct.unpack_from(f"<{n}i", p, 13)
+        return cls(stage, klass, margin, cycles, scores)
+
+
+@dataclass(frozen=True)
+class Done:
+    stages: int
+    reason: StopReason
+    cls: int
+    margin: int
+    cycles: int
+
+    @classmethod
+    def parse(cls, p: bytes) -> Done:
+        stages, reason, klass, margin, cycles = struct.unpack_from("<BBHiI", p)
+        return cls(stages, StopReason(reason), klass, margin, cycles)
+
+
+@dataclass(frozen=True)
+class Ack:
+    offset: int
+    total: int
+
+    @classmethod
+    def parse(cls, p: bytes) -> Ack:
+        return cls(*struct.unpack_from("<II", p))
+
+
+@dataclass(frozen=True)
+class DeviceError:
+    code: ErrorCode
+    detail: int
+
+    @classmethod
+    def parse(cls, p: bytes) -> DeviceError:
+        code, detail = struct.unpack_from("<BH", p)
+        return cls(ErrorCode(code) if code in ErrorCode._value2member_map_ else code, detail)
+
+
+PARSERS = {Msg.INFO: Info.parse, Msg.STAGE: Stage.parse, Msg.DONE: Done.parse,
+           Msg.ACK: Ack.parse, Msg.ERROR: DeviceError.parse}
+
+
+def parse(packet: Packet):
+    """The typed message a device packet carries."""
+    return PARSERS[Msg(packet.type)](packet.payload)
+
+
+def input_payload(offset: int, chunk: bytes) -> bytes:
+    return struct.pack("<I", offset) + chunk
+
+
+def infer_payload(deadline_us: int = 0, max_stages: int = 0, threshold: int = -1) -> bytes:
+    return struct.pack("<IBi", deadline_us, max_stages, threshold)
+
+
+def battery_payload(level_permille: int) -> bytes:
+    return struct.pack("<H", level_permille)
