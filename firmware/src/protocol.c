@@ -4,7 +4,7 @@
 #include <string.h>
 
 #define PED_X_NAME(name, value) \
-    case PED_ERR_##name:        \
+    case PED_PERR_##name:        \
         return #name;
 
 const char *ped_proto_err_name(ped_proto_err_t err)
@@ -96,22 +96,22 @@ static ped_rx_status_t finish_frame(ped_rx_t *rx, ped_packet_t *out, ped_proto_e
     rx->len = 0;
     *err_seq = PED_SEQ_UNSOLICITED;
     if (n < (int)(PED_HEADER_BYTES + PED_CRC_BYTES)) {
-        *err = PED_ERR_BAD_FRAME;
+        *err = PED_PERR_BAD_FRAME;
         return PED_RX_ERROR;
     }
     uint16_t len = ped_get_u16(packet + 4);
     if ((size_t)n != PED_HEADER_BYTES + len + PED_CRC_BYTES) {
-        *err = PED_ERR_BAD_FRAME;
+        *err = PED_PERR_BAD_FRAME;
         return PED_RX_ERROR;
     }
     uint32_t crc = ped_crc32(0, packet, PED_HEADER_BYTES + len);
     if (crc != ped_get_u32(packet + PED_HEADER_BYTES + len)) {
-        *err = PED_ERR_BAD_CRC;
+        *err = PED_PERR_BAD_CRC;
         return PED_RX_ERROR;
     }
     *err_seq = ped_get_u16(packet + 2);
     if (packet[0] != PED_PROTO_VERSION) {
-        *err = PED_ERR_BAD_VERSION;
+        *err = PED_PERR_BAD_VERSION;
         return PED_RX_ERROR;
     }
     out->version = packet[0];
@@ -129,7 +129,7 @@ ped_rx_status_t ped_rx_feed(ped_rx_t *rx, uint8_t byte, ped_packet_t *out,
         if (rx->overflow) {
             rx->overflow = 0;
             rx->len = 0;
-            *err = PED_ERR_TOO_LONG;
+            *err = PED_PERR_TOO_LONG;
             *err_seq = PED_SEQ_UNSOLICITED;
             return PED_RX_ERROR;
         }

@@ -30,7 +30,7 @@
     X(UNKNOWN_TYPE, 5) X(BAD_PAYLOAD, 6) X(INPUT_RANGE, 7) X(INPUT_INCOMPLETE, 8) X(BUSY, 9)
 
 #define PED_X_ENUM_MSG(name, value) PED_MSG_##name = value,
-#define PED_X_ENUM_ERR(name, value) PED_ERR_##name = value,
+#define PED_X_ENUM_ERR(name, value) PED_PERR_##name = value,
 typedef enum { PED_MSG_TABLE(PED_X_ENUM_MSG) } ped_msg_type_t;
 typedef enum { PED_ERR_TABLE(PED_X_ENUM_ERR) } ped_proto_err_t;
 

@@ -1,0 +1,64 @@
+/*
+ * ped/app.h - the device application: serial protocol (docs/protocol.md) and the EEMBC /
+ * MLPerf Tiny text command mode, on top of the scheduler and board.h.
+ *
+ * Two command modes share the port. Each unit of input starts after a 0x00 delimiter or a
+ * '%' terminator; a unit whose first byte is below 0x20 is a binary COBS frame (a frame's
+ * first byte is the COBS code, at most 6 for any packet of this protocol, since the header
+ * always holds a zero byte), a unit starting with a printable character is a text command
+ * ending in '%'.
+ *
+ * Text mode runs every stage with no deadline and no early exit: the figures a benchmark
+ * runner reads are those of the full ensemble. `results%` prints the int32 accumulator of
+ * the last inference (units of the accumulator scale; argmax = class).
+ *
+ * All state lives in ped_app_t, owned by the caller (main.c); no heap, no globals.
+ */
+#ifndef PED_APP_H
+#define PED_APP_H
+
+#include <stdint.h>
+
+#include "ped/protocol.h"
+#include "ped/scheduler.h"
+
+#define PED_TEXT_LINE 160u
+
+typedef struct {
+    const char *build;          /* firmware build id, e.g. git describe + date */
+    uint32_t flash_bytes;       /* linked image size, 0 if unknown */
+    uint32_t input_scale_bits;  /* IEEE-754 bits of the input scale (information only) */
+} ped_app_info_t;
+
+typedef struct {
+    ped_scheduler_t *sched;
+    const ped_model_t *model;
+    ped_app_info_t info;
+    int8_t *input;           /* model->input_len bytes, caller-owned */
+    uint32_t input_have;     /* bytes of input received so far (binary or `db`) */
+    uint32_t db_expect;      /* text mode: bytes announced by `db load N` */
+    ped_rx_t rx;
+    ped_packet_t packet;
+    uint8_t tx[PED_MAX_FRAME];
+    uint8_t payload[PED_MAX_PAYLOAD];
+    uint16_t seq;            /* sequence number of the request being answered */
+    uint8_t unit;            /* 0: between units, 1: binary frame, 2: text command */
+    char line[PED_TEXT_LINE];
+    uint16_t line_len;
+    uint8_t line_overflow;
+    ped_result_t last;
+    int32_t last_scores[PED_MAX_CLASSES];
+} ped_app_t;
+
+/* Bind the scheduler (already initialised) and the input buffer, and announce the device
+ * with an unsolicited INFO (seq 0xFFFF), which is how the host detects a reset. */
+void ped_app_init(ped_app_t *app, ped_scheduler_t *sched, int8_t *input,
+                  const ped_app_info_t *info);
+
+/* Handle every byte waiting in the serial RX ring; returns when the ring is empty. */
+void ped_app_poll(ped_app_t *app);
+
+/* Handle one received byte (ped_app_poll's inner step; exposed for tests and fuzzing). */
+void ped_app_byte(ped_app_t *app, uint8_t byte);
+
+#endif /* PED_APP_H */
