@@ -1,0 +1,142 @@
+"""Request/response over a serial link: sequence numbers, retries, reset detection.
+
+Any pyserial URL works (`/dev/ttyACM0`, `socket://127.0.0.1:4000`, a pty path): the link
+uses `serial.serial_for_url`. Timeouts are measured on `time.monotonic()`. A request whose
+reply does not arrive (or arrives corrupt) is re-sent with the same sequence number; the
+device answers a repeated HELLO/INPUT/INFER idempotently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+import serial
+
+from pipeline import protocol as P
+from pipeline.harness.errors import DeviceRejected, DeviceReset, DeviceTimeout, PortError
+
+
+@dataclass
+class LinkStats:
+    frames_sent: int = 0
+    frames_received: int = 0
+    bad_frames: int = 0
+    retries: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    resets: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class Link:
+    """One serial connection to one device."""
+
+    def __init__(self, url: str, baudrate: int = 115200, timeout: float = 2.0,
+                 retries: int = 3) -> None:
+        self.url, self.timeout, self.retries = url, timeout, retries
+        try:
+            self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
+                                              write_timeout=timeout)
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise PortError(f"cannot open {url}: {exc}",
+                            "check the cable and the port name (ls /dev/ttyACM* /dev/ttyUSB*), "
+                            "or that the emulator is running") from exc
+        self.reader = P.FrameReader()
+        self.pending: list[P.Packet] = []
+        self.stats = LinkStats()
+        self._seq = 0
+
+    def close(self) -> None:
+        # closing a vanished port must not hide the original error
+        with contextlib.suppress(Exception):
+            self.port.close()
+
+    def __enter__(self) -> Link:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def next_seq(self) -> int:
+        self._seq = (self._seq + 1) % 0xFFFF  # 0xFFFF is reserved for unsolicited INFO
+        return self._seq
+
+    def send(self, msg: int, seq: int, payload: bytes = b"") -> None:
+        frame = P.encode(msg, seq, payload)
+        try:
+            self.port.write(frame)
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"writing to {self.url} failed: {exc}",
+                            "the board was unplugged or the emulator exited") from exc
+        self.stats.frames_sent += 1
+        self.stats.bytes_sent += len(frame)
+
+    def _read_some(self) -> None:
+        try:
+            data = self.port.read(max(1, self.port.in_waiting))
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(f"reading from {self.url} failed: {exc}",
+                            "the board was unplugged or the emulator exited") from exc
+        self.stats.bytes_received += len(data)
+        for item in self.reader.feed(data):
+            if isinstance(item, P.FrameError):
+                self.stats.bad_frames += 1
+            else:
+                self.stats.frames_received += 1
+                self.pending.append(item)
+
+    def receive(self, seq: int, until: int, deadline: float) -> list[P.Packet]:
+        """Packets answering `seq` up to and including one of type `until`, or [] on timeout.
+
+        An unsolicited INFO means the device reset: raises DeviceReset.
+        """
+        got: list[P.Packet] = []
+        while time.monotonic() < deadline:
+            self._read_some()
+            while self.pending:
+                pk = self.pending.pop(0)
+                if pk.type == P.Msg.INFO and pk.seq == P.SEQ_UNSOLICITED:
+                    self.stats.resets += 1
+                    raise DeviceReset(P.parse(pk))
+                if pk.seq != seq:
+                    continue  # a late reply to an earlier, retried request
+                got.append(pk)
+                if pk.type == P.Msg.ERROR:
+                    err = P.parse(pk)
+                    if err.code != P.ErrorCode.NONE:
+                        name = getattr(err.code, "name", str(err.code))
+                        self.stats.errors[name] = self.stats.errors.get(name, 0) + 1
+                        return got
+                if pk.type == until or pk.type == P.Msg.ERROR:
+                    return got
+        return []
+
+    def request(self, msg: int, payload: bytes = b"", until: int = P.Msg.ERROR,
+                timeout: float | None = None) -> list[P.Packet]:
+        """Send and wait for the reply ending in `until`; retry on silence or corruption."""
+        seq = self.next_seq()
+        wait = self.timeout if timeout is None else timeout
+        for attempt in range(self.retries + 1):
+            if attempt:
+                self.stats.retries += 1
+            self.send(msg, seq, payload)
+            got = self.receive(seq, until, time.monotonic() + wait)
+            if not got:
+                continue
+            last = got[-1]
+            if last.type == P.Msg.ERROR:
+                err = P.parse(last)
+                if err.code in (P.ErrorCode.BAD_CRC, P.ErrorCode.BAD_FRAME):
+                    continue  # our frame was corrupted on the way: send it again
+                if err.code != P.ErrorCode.NONE and until != P.Msg.ERROR:
+                    raise DeviceRejected(
+                        f"device refused {P.Msg(msg).name}: {getattr(err.code, 'name', err.code)}"
+                        f" (detail {err.detail})", "see docs/protocol.md for the error codes")
+            return got
+        raise DeviceTimeout(
+            f"no valid reply to {P.Msg(msg).name} from {self.url} within {wait:.1f} s "
+            f"({self.retries + 1} tries)",
+            "check that the board runs ped firmware at this baud rate and is not busy; "
+            "reset it, or raise --timeout for very slow targets")
