@@ -34,15 +34,23 @@ class Link:
     """One serial connection to one device."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 2.0,
-                 retries: int = 3) -> None:
+                 retries: int = 3, connect_timeout: float = 0.0) -> None:
+        """Open `url`; keep retrying for `connect_timeout` s (an emulator still starting)."""
         self.url, self.timeout, self.retries = url, timeout, retries
-        try:
-            self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
-                                              write_timeout=timeout)
-        except (serial.SerialException, OSError, ValueError) as exc:
-            raise PortError(f"cannot open {url}: {exc}",
-                            "check the cable and the port name (ls /dev/ttyACM* /dev/ttyUSB*), "
-                            "or that the emulator is running") from exc
+        give_up = time.monotonic() + connect_timeout
+        while True:
+            try:
+                self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.02,
+                                                  write_timeout=timeout)
+                break
+            except (serial.SerialException, OSError, ValueError) as exc:
+                if time.monotonic() < give_up:
+                    time.sleep(0.05)
+                    continue
+                raise PortError(
+                    f"cannot open {url}: {exc}",
+                    "check the cable and the port name (ls /dev/ttyACM* /dev/ttyUSB*), "
+                    "or that the emulator is running") from exc
         self.reader = P.FrameReader()
         self.pending: list[P.Packet] = []
         self.stats = LinkStats()
