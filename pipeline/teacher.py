@@ -33,7 +33,8 @@ def train_teacher(ds: Dataset, cfg: TeacherConfig, out_dir: Path, seed: int = 0,
     import keras
 
     seed_everything(seed)
-    model = build_teacher(ds.meta["kind"], ds.input_shape, ds.n_classes, cfg.width)
+    model = build_teacher(ds.meta["kind"], ds.input_shape, ds.n_classes, cfg.width,
+                          cfg.input_noise, cfg.spatial_dropout)
     model.compile(
         optimizer=keras.optimizers.Adam(cfg.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

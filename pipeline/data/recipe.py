@@ -62,6 +62,8 @@ class TeacherConfig:
     learning_rate: float = 1e-3
     patience: int = 8
     width: int = 32  # channels of the first conv layer; later layers scale from it
+    input_noise: float = 0.0  # Gaussian noise on the (normalised) input while training
+    spatial_dropout: float = 0.0  # channel dropout after each conv while training
 
 
 @dataclass(frozen=True)
