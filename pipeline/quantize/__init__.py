@@ -145,3 +145,40 @@ def quantize_input(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     v = x.astype(np.float64) / scale
     q = np.sign(v) * np.floor(np.abs(v) + 0.5) + zero_point
     return np.clip(q, -128, 127).astype(np.int8)
+
+
+def bundle_hash(tflite_dir: Path) -> str:
+    """sha256 over the stage `.tflite` files in stage order: the identity of a model bundle.
+
+    Codegen writes it into the firmware; the harness refuses a device whose hash differs.
+    """
+    import hashlib
+
+    table = json.loads((tflite_dir / "stages.json").read_text())
+    h = hashlib.sha256()
+    for stage in table["stages"]:
+        h.update((tflite_dir / stage["file"]).read_bytes())
+    return h.hexdigest()
+
+
+def load_stage_table(tflite_dir: Path) -> tuple[list[QuantizedStage], dict]:
+    """The quantized stages as `ped quantize` wrote them, and the raw stages.json."""
+    table = json.loads((tflite_dir / "stages.json").read_text())
+    stages = [QuantizedStage(
+        name=Path(s["file"]).stem, tflite=(tflite_dir / s["file"]).read_bytes(),
+        inputs=s["inputs"], outputs=s["outputs"], agg_weight=s["agg_weight"], macs=s["macs"],
+        ops=s["ops"], tflm_arena_bytes=s["tflm_arena_bytes"], cost_cycles=s["cost_cycles"])
+        for s in table["stages"]]
+    return stages, table
+
+
+def host_expectation(stages: list[QuantizedStage], x: np.ndarray):
+    """What the device must compute for examples x: (x as int8, accumulators per stage (N, L)).
+
+    TFLM interpreter for every stage's int8 outputs, then the fixed-point aggregation.
+    """
+    from pipeline.aggregate import run_ensemble
+    from pipeline.quantize.evaluate import int8_outputs
+
+    xq, outs = int8_outputs(stages, x, "tflm")
+    return xq, run_ensemble([o[0] for o in outs], aggregation_plan(stages))
