@@ -1,0 +1,319 @@
+/*
+ * boards/mps2/board.c - board.h for QEMU mps2-an386 (Cortex-M4F, board "qemu-m4") and
+ * mps2-an385 (Cortex-M3, "qemu-m3"); PED_BOARD_NAME comes from the build.
+ *
+ * Interrupts: UART0 RX/TX (serial, ring buffers both ways), UART1 RX (power-control port: a
+ * byte N in 0..100 from the host sets the battery to N percent, i.e. a simulated brown-out),
+ * TIMER0 (deadline, one-shot), TIMER1 (battery energy model: fires when the charge crosses
+ * the threshold), SysTick (wraps of the 24-bit counter that extends to board_cycles()).
+ * Under QEMU -icount the counter is instruction time, deterministic but not real cycles.
+ */
+#include "mps2.h"
+#include "ped/board.h"
+#include "ped/ring.h"
+
+#ifndef PED_BOARD_NAME
+#define PED_BOARD_NAME "mps2"
+#endif
+
+#define BATTERY_THRESHOLD 100u  /* permille */
+#define BATTERY_DRAIN 1u        /* default: 1 permille per 10^9 cycles */
+#define TIMER_MAX 0xFFFFFFFFu
+
+static struct {
+    volatile uint32_t systick_wraps;
+    ped_ring_t rx, tx;
+    uint8_t rx_buf[256], tx_buf[256];
+    volatile uint8_t tx_busy;
+    board_irq_fn deadline_fn;
+    void *deadline_ctx;
+    board_irq_fn battery_fn;
+    void *battery_ctx;
+    uint16_t battery_start;
+    uint64_t battery_t0;
+    uint32_t battery_drain;
+    volatile uint32_t events;
+    uint32_t seen;
+} g;
+
+static inline uint32_t irq_save(void)
+{
+    uint32_t primask;
+    __asm__ volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
+    return primask;
+}
+
+static inline void irq_restore(uint32_t primask)
+{
+    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+}
+
+const char *board_name(void) { return PED_BOARD_NAME; }
+uint32_t board_cycles_hz(void) { return MPS2_CLOCK_HZ; }
+uint32_t board_cpu_hz(void) { return MPS2_CLOCK_HZ; }
+
+/* ---- time ---- */
+
+void SysTick_Handler(void)
+{
+    g.systick_wraps++;
+    g.events++;
+}
+
+uint64_t board_cycles(void)
+{
+    uint32_t key = irq_save();
+    uint32_t wraps = g.systick_wraps;
+    uint32_t value = SYST_CVR;
+    if (SCB_ICSR & ICSR_PENDSTSET) {  /* wrapped, handler not yet run: count it here */
+        value = SYST_CVR;
+        wraps++;
+    }
+    irq_restore(key);
+    return ((uint64_t)wraps << 24) + (0xFFFFFFu - value);
+}
+
+static void nvic_enable(uint32_t irq) { NVIC_ISER0 = 1u << irq; }
+
+static void timer_stop(uint32_t base, uint32_t irq)
+{
+    TIMER_CTRL(base) = 0;
+    TIMER_INT(base) = 1;
+    NVIC_ICPR0 = 1u << irq;
+}
+
+static void timer_start(uint32_t base, uint32_t ticks)
+{
+    TIMER_CTRL(base) = 0;
+    TIMER_INT(base) = 1;
+    TIMER_RELOAD(base) = TIMER_MAX;
+    TIMER_VALUE(base) = ticks ? ticks : 1u;
+    TIMER_CTRL(base) = TIMER_CTRL_EN | TIMER_CTRL_IRQEN;
+}
+
+ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
+{
+    if (us == 0 || !fn || us > TIMER_MAX / (MPS2_CLOCK_HZ / 1000000u)) {
+        return PED_ERR_ARG;
+    }
+    uint32_t key = irq_save();
+    timer_stop(TIMER0_BASE, IRQ_TIMER0);
+    g.deadline_fn = fn;
+    g.deadline_ctx = ctx;
+    timer_start(TIMER0_BASE, us * (MPS2_CLOCK_HZ / 1000000u));
+    irq_restore(key);
+    return PED_OK;
+}
+
+void board_deadline_cancel(void)
+{
+    uint32_t key = irq_save();
+    timer_stop(TIMER0_BASE, IRQ_TIMER0);
+    g.deadline_fn = 0;
+    irq_restore(key);
+}
+
+void TIMER0_Handler(void)
+{
+    timer_stop(TIMER0_BASE, IRQ_TIMER0);
+    g.events++;
+    board_irq_fn fn = g.deadline_fn;
+    g.deadline_fn = 0;
+    if (fn) {
+        fn(g.deadline_ctx);
+    }
+}
+
+/* ---- battery energy model ---- */
+
+static uint16_t battery_level(uint64_t now)
+{
+    uint64_t spent = (now - g.battery_t0) * g.battery_drain / 1000000000u;
+    return spent >= g.battery_start ? 0 : (uint16_t)(g.battery_start - spent);
+}
+
+uint16_t board_battery_permille(void) { return battery_level(board_cycles()); }
+uint16_t board_battery_threshold(void) { return BATTERY_THRESHOLD; }
+bool board_battery_low(void) { return board_battery_permille() < BATTERY_THRESHOLD; }
+
+/* Plan TIMER1 for the cycle the charge drops below the threshold; call with IRQs off. */
+static void battery_replan(void)
+{
+    uint64_t now = board_cycles();
+    timer_stop(TIMER1_BASE, IRQ_TIMER1);
+    if (battery_level(now) < BATTERY_THRESHOLD) {
+        if (g.battery_fn) {
+            g.battery_fn(g.battery_ctx);
+        }
+        return;
+    }
+    if (g.battery_drain == 0) {
+        return;
+    }
+    uint64_t margin = (uint64_t)(g.battery_start - BATTERY_THRESHOLD) + 1u;
+    uint64_t cross = g.battery_t0 + (margin * 1000000000u + g.battery_drain - 1u) / g.battery_drain;
+    uint64_t wait = cross > now ? cross - now : 1u;
+    timer_start(TIMER1_BASE, wait > TIMER_MAX ? TIMER_MAX : (uint32_t)wait);  /* re-planned on fire */
+}
+
+void TIMER1_Handler(void)
+{
+    g.events++;
+    battery_replan();
+}
+
+ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
+{
+    if (permille > 1000) {
+        return PED_ERR_ARG;
+    }
+    uint32_t key = irq_save();
+    g.battery_start = permille;
+    g.battery_t0 = board_cycles();
+    g.battery_drain = drain;
+    battery_replan();
+    irq_restore(key);
+    return PED_OK;
+}
+
+void board_battery_on_low(board_irq_fn fn, void *ctx)
+{
+    uint32_t key = irq_save();
+    g.battery_fn = fn;
+    g.battery_ctx = ctx;
+    irq_restore(key);
+}
+
+void UART1_RX_Handler(void)
+{
+    g.events++;
+    UART_INT(UART1_BASE) = UART_INT_RX;
+    while (UART_STATE(UART1_BASE) & UART_STATE_RXFULL) {
+        uint32_t percent = UART_DATA(UART1_BASE) & 0xFFu;
+        if (percent <= 100u) {  /* host command: battery to `percent` percent */
+            g.battery_start = (uint16_t)(percent * 10u);
+            g.battery_t0 = board_cycles();
+            battery_replan();
+        }
+    }
+}
+
+/* ---- serial ---- */
+
+void UART0_RX_Handler(void)
+{
+    g.events++;
+    UART_INT(UART0_BASE) = UART_INT_RX;
+    while (UART_STATE(UART0_BASE) & UART_STATE_RXFULL) {
+        ped_ring_put(&g.rx, (uint8_t)UART_DATA(UART0_BASE));
+    }
+}
+
+void UART0_TX_Handler(void)
+{
+    uint8_t byte;
+    g.events++;
+    UART_INT(UART0_BASE) = UART_INT_TX;
+    if (ped_ring_get(&g.tx, &byte) == 0) {
+        UART_DATA(UART0_BASE) = byte;
+    } else {
+        g.tx_busy = 0;
+    }
+}
+
+size_t board_serial_write(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        while (ped_ring_free(&g.tx) == 0) {
+            board_sleep();  /* the TX interrupt makes room */
+        }
+        ped_ring_put(&g.tx, data[i]);
+        uint32_t key = irq_save();
+        uint8_t byte;
+        if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
+            g.tx_busy = 1;
+            UART_DATA(UART0_BASE) = byte;  /* the TX interrupt sends the rest */
+        }
+        irq_restore(key);
+    }
+    return len;
+}
+
+size_t board_serial_read(uint8_t *dst, size_t max)
+{
+    size_t n = 0;
+    while (n < max && ped_ring_get(&g.rx, &dst[n]) == 0) {
+        n++;
+    }
+    return n;
+}
+
+size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
+uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }
+
+void board_console_write(const char *text, size_t len)
+{
+    board_serial_write((const uint8_t *)text, len);
+}
+
+/* ---- init, power ---- */
+
+ped_status_t board_init(void)
+{
+    ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
+    ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
+    SYST_RVR = 0xFFFFFFu;
+    SYST_CVR = 0;
+    SYST_CSR = 0x7u;  /* processor clock, interrupt on wrap, enable */
+    const uint32_t uarts[2] = {UART0_BASE, UART1_BASE};
+    for (unsigned i = 0; i < 2; i++) {
+        UART_BAUDDIV(uarts[i]) = 16u;
+        UART_CTRL(uarts[i]) = UART_CTRL_TXEN | UART_CTRL_RXEN | UART_CTRL_RXIRQ |
+                              (i == 0 ? UART_CTRL_TXIRQ : 0u);
+    }
+    timer_stop(TIMER0_BASE, IRQ_TIMER0);
+    timer_stop(TIMER1_BASE, IRQ_TIMER1);
+    nvic_enable(IRQ_UART0_RX);
+    nvic_enable(IRQ_UART0_TX);
+    nvic_enable(IRQ_UART1_RX);
+    nvic_enable(IRQ_TIMER0);
+    nvic_enable(IRQ_TIMER1);
+    return board_battery_simulate(1000, BATTERY_DRAIN);
+}
+
+void board_sleep(void)
+{
+    uint32_t key = irq_save();
+    if (g.events == g.seen) {
+        __asm__ volatile("dsb\n wfi" ::: "memory");  /* a pending IRQ wakes it even masked */
+    }
+    g.seen = g.events;
+    irq_restore(key);
+}
+
+void board_reset(void)
+{
+    __asm__ volatile("dsb" ::: "memory");
+    SCB_AIRCR = AIRCR_RESET;
+    for (;;) {
+        __asm__ volatile("wfi");
+    }
+}
+
+static void semihost_exit(int code)
+{
+    /* SYS_EXIT_EXTENDED (0x20): {ADP_Stopped_ApplicationExit, code} */
+    volatile uint32_t block[2] = {0x20026u, (uint32_t)code};
+    register uint32_t r0 __asm__("r0") = 0x20u;
+    register volatile uint32_t *r1 __asm__("r1") = block;
+    __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+}
+
+void board_exit(int code)
+{
+    while (g.tx_busy) {  /* let the console drain */
+        board_sleep();
+    }
+    semihost_exit(code);
+    board_reset();  /* no debugger attached: semihosting did nothing */
+}
