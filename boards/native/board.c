@@ -4,7 +4,14 @@
  * Interrupts are signals: SIGIO = serial RX (the pty master is O_ASYNC), SIGRTMIN = deadline
  * timer, SIGRTMIN+1 = battery-model timer, SIGUSR1 = host brown-out command
  * (`kill -USR1 <pid>` drops the battery below the threshold). Handlers block each other, like
- * interrupts of one priority. The cycle counter is CLOCK_MONOTONIC in nanoseconds.
+ * interrupts of one priority.
+ *
+ * Time: board_cycles() counts nanoseconds of this process's CPU time (default), so a loaded
+ * host cannot stretch a stage: time advances only while the firmware runs, like a cycle
+ * counter (or QEMU -icount). board_sleep() then skips ahead to the armed deadline, as QEMU's
+ * `-icount sleep=off` does. PED_NATIVE_CLOCK=wall in the environment selects the wall clock
+ * (CLOCK_MONOTONIC) instead, for real-time runs against a host harness.
+ * The battery spends charge per active cycle: time inside board_sleep() costs nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +33,10 @@
 #define BATTERY_DRAIN 1u         /* default: 1 permille per 10^9 cycles (one second here) */
 
 static struct {
+    clockid_t clock;
     struct timespec t0;
+    uint64_t skipped;            /* ns board_sleep() jumped over (CPU clock only) */
+    uint64_t idle;               /* ns spent in board_sleep(): no battery drain */
     int pty;
     ped_ring_t rx;
     uint8_t rx_buf[1024];
@@ -55,9 +65,9 @@ static void irq_signals(sigset_t *set)
 uint64_t board_cycles(void)
 {
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(g.clock, &now);
     return (uint64_t)(now.tv_sec - g.t0.tv_sec) * 1000000000u + (uint64_t)now.tv_nsec -
-           (uint64_t)g.t0.tv_nsec;
+           (uint64_t)g.t0.tv_nsec + g.skipped;
 }
 
 uint32_t board_cycles_hz(void) { return CPU_HZ; }
@@ -66,13 +76,16 @@ const char *board_name(void) { return "native"; }
 
 /* ---- battery energy model ---- */
 
+/* Cycles the CPU was busy (not in board_sleep) since board_init. */
+static uint64_t active_cycles(void) { return board_cycles() - g.idle; }
+
 static uint16_t battery_level(uint64_t now)
 {
     uint64_t spent = (now - g.battery_t0) * g.battery_drain / 1000000000u;
     return spent >= g.battery_start ? 0 : (uint16_t)(g.battery_start - spent);
 }
 
-uint16_t board_battery_permille(void) { return battery_level(board_cycles()); }
+uint16_t board_battery_permille(void) { return battery_level(active_cycles()); }
 uint16_t board_battery_threshold(void) { return BATTERY_THRESHOLD; }
 bool board_battery_low(void) { return board_battery_permille() < BATTERY_THRESHOLD; }
 
@@ -84,11 +97,11 @@ static void arm_ns(timer_t timer, uint64_t ns)
     timer_settime(timer, 0, &its, NULL);  /* all zero disarms */
 }
 
-/* Re-plan the battery timer for the cycle the level drops below the threshold. Called with
- * the battery signal blocked or from a handler. */
+/* Re-plan the battery timer for the active cycle the level drops below the threshold (it
+ * re-plans again if idle time made it early). Called with signals blocked or from a handler. */
 static void battery_replan(void)
 {
-    uint64_t now = board_cycles();
+    uint64_t now = active_cycles();
     if (battery_level(now) < BATTERY_THRESHOLD) {
         arm_ns(g.battery_timer, 0);
         if (g.battery_fn) {
@@ -115,7 +128,7 @@ ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
     irq_signals(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
     g.battery_start = permille;
-    g.battery_t0 = board_cycles();
+    g.battery_t0 = active_cycles();
     g.battery_drain = drain;
     battery_replan();
     sigprocmask(SIG_SETMASK, &old, NULL);
@@ -154,7 +167,7 @@ static void on_signal(int sig)
         battery_replan();
     } else if (sig == SIGUSR1) {  /* host command: brown-out */
         g.battery_start = BATTERY_THRESHOLD / 2;
-        g.battery_t0 = board_cycles();
+        g.battery_t0 = active_cycles();
         battery_replan();
     }
     errno = saved;
@@ -165,12 +178,14 @@ static int make_timer(int sig, timer_t *out)
     struct sigevent sev = {0};
     sev.sigev_notify = SIGEV_SIGNAL;
     sev.sigev_signo = sig;
-    return timer_create(CLOCK_MONOTONIC, &sev, out);
+    return timer_create(g.clock, &sev, out);
 }
 
 ped_status_t board_init(void)
 {
-    clock_gettime(CLOCK_MONOTONIC, &g.t0);
+    const char *clock = getenv("PED_NATIVE_CLOCK");
+    g.clock = (clock && strcmp(clock, "wall") == 0) ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
+    clock_gettime(g.clock, &g.t0);
     ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -268,12 +283,28 @@ void board_deadline_cancel(void)
 
 /* ---- power ---- */
 
+/* CPU clock: no time passes while we wait, so jump to the armed deadline and run its handler
+ * now, as QEMU -icount sleep=off does. Returns false when no deadline is armed. */
+static bool skip_to_deadline(void)
+{
+    struct itimerspec left;
+    if (g.clock == CLOCK_MONOTONIC || timer_gettime(g.deadline_timer, &left) != 0 ||
+        (left.it_value.tv_sec == 0 && left.it_value.tv_nsec == 0)) {
+        return false;
+    }
+    arm_ns(g.deadline_timer, 0);
+    g.skipped += (uint64_t)left.it_value.tv_sec * 1000000000u + (uint64_t)left.it_value.tv_nsec;
+    on_signal(SIGRTMIN);
+    return true;
+}
+
 void board_sleep(void)
 {
     sigset_t set, old;
     irq_signals(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
-    if (g.events == g.seen) {
+    const uint64_t start = board_cycles();
+    if (g.events == g.seen && !skip_to_deadline()) {
         sigset_t wait = old;
         sigdelset(&wait, SIGIO);
         sigdelset(&wait, SIGRTMIN);
@@ -281,6 +312,7 @@ void board_sleep(void)
         sigdelset(&wait, SIGUSR1);
         sigsuspend(&wait);
     }
+    g.idle += board_cycles() - start;
     g.seen = g.events;
     sigprocmask(SIG_SETMASK, &old, NULL);
 }
