@@ -45,7 +45,7 @@ def scons_source() -> tuple[Path, str]:
 
 def pio_version(scons_version: str) -> str:
     """PlatformIO numbers tool-scons 4.<major><minor:02><patch:02>.0 (SCons 4.11.1 -> 4.41101.0)."""
-    major, minor, patch = (int(p) for p in (scons_version.split(".") + ["0", "0"])[:3])
+    major, minor, patch = (int(p) for p in [*scons_version.split("."), "0", "0"][:3])
     return f"4.{major}{minor:02d}{patch:02d}.0"
 
 

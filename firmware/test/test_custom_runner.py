@@ -5,16 +5,42 @@ The test program prints `case NAME: PASS|FAIL` per case and ends with one line
 program that ends without the final line (crash, hang cut by a timeout) is an error.
 """
 
+import os
 import re
+import sys
 
 from platformio.test.result import TestCase, TestStatus
 from platformio.test.runners.base import TestRunnerBase
+from platformio.test.runners.readers.native import NativeTestOutputReader
 
 CASE_RE = re.compile(r"^case (\S+): (PASS|FAIL)\s*$")
 FINAL_RE = re.compile(r"^PED-TESTS: (PASS|FAIL)\b")
 
 
+def testing_command(project_dir, env_name, target_name, build_dir):
+    """The program (native) or QEMU command line, from pipeline.firmware_build.TARGETS."""
+    if project_dir not in sys.path:
+        sys.path.insert(0, project_dir)
+    from pipeline.firmware_build import get_target, qemu_command
+
+    target = get_target(target_name)
+    elf = os.path.join(build_dir, env_name, target.program_name)
+    return qemu_command(target, elf) if target.qemu_machine else [elf]
+
+
 class CustomTestRunner(TestRunnerBase):
+    def stage_testing(self):
+        if self.options.without_testing:
+            return None
+        env = self.test_suite.env_name
+        section = f"env:{env}"
+        cmd = testing_command(os.path.dirname(self.project_config.path), env,
+                              self.project_config.get(section, "custom_ped_target"),
+                              self.project_config.get("platformio", "build_dir"))
+        reader = NativeTestOutputReader(self)
+        reader.get_testing_command = lambda: cmd
+        return reader.begin()
+
     def setup(self):
         self._failures = []
         self._saw_final = False

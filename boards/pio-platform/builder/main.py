@@ -73,7 +73,7 @@ for name, src in parts:
 program = env.BuildProgram()
 
 
-def budget(target, source, env):  # noqa: ARG001 (SCons action signature)
+def budget(target, source, env):  # SCons action signature
     try:
         size = check_budget(ped_target, str(target[0]), map_file)
     except PedError as exc:
@@ -82,7 +82,8 @@ def budget(target, source, env):  # noqa: ARG001 (SCons action signature)
           f"RAM {size.ram} / {board.ram_bytes} B")
 
 
-env.AddPostAction(program, env.VerboseAction(budget, "Checking the image against boards/%s/board.toml" % ped_target.board))
+env.AddPostAction(program, env.VerboseAction(
+    budget, f"Checking the image against boards/{ped_target.board}/board.toml"))
 
 if ped_target.qemu_machine:
     port = os.environ.get("PED_UPLOAD_PORT", "pty")

@@ -1,0 +1,37 @@
+"""The C firmware tests (firmware/test) on every offline board, through `pio test`.
+
+Each board runs the same scheduler/aggregation tests: deadline before stage 1 (stage 0
+answer), deadline mid-stage (partial stage discarded), admission control, battery drop,
+early exit on the threshold, stage limit, and every reported stage against the golden vectors
+that pipeline/aggregate.py produced. QEMU runs under -icount, so its timings are exact.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fw_golden import HEADER, render
+
+N_CASES = 12
+
+
+def test_golden_header_is_current() -> None:
+    """firmware/fake/golden_agg.h is what pipeline/aggregate.py says today."""
+    assert HEADER.read_text() == render(), "run: python tests/firmware/fw_golden.py"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", ["native", "qemu-m4", "qemu-m3"])
+def test_pio_test_passes(platformio_ready: Path, env: str) -> None:
+    """`pio test -e ENV --without-uploading` builds with -Werror and every case passes."""
+    res = subprocess.run(
+        [sys.executable, "-m", "platformio", "test", "-e", env, "--without-uploading"],
+        cwd=platformio_ready, capture_output=True, text=True, timeout=240)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-4000:]
+    assert re.search(rf"^PED-TESTS: PASS {env} cases={N_CASES} failed=0", out, re.M), out[-4000:]
+    assert len(re.findall(r"^case \S+: PASS", out, re.M)) == N_CASES, out[-4000:]
