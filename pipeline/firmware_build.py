@@ -155,33 +155,35 @@ def image_size(t: Target, elf: Path) -> ImageSize:
     return ImageSize(flash, ram, sections)
 
 
-def object_sizes(map_file: Path) -> dict[str, tuple[int, int]]:
-    """Per object file (basename): (flash, ram) bytes linked in, from a GNU ld map file."""
-    sizes: dict[str, list[int]] = {}
+def object_sizes(map_file: Path) -> dict[str, dict[str, int]]:
+    """Bytes each object file (path as the linker saw it) put into .text, .rodata, .data and
+    .bss, from a GNU ld map file (archive members appear as `lib.a(member.o)`)."""
+    sizes: dict[str, dict[str, int]] = {}
     section = ""
-    text = map_file.read_text(errors="replace")
-    body = text.split("Linker script and memory map", 1)[-1]
-    line_re = re.compile(r"^\s(\.[\w.$-]+|COMMON)?\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S+\.o)\)?$")
+    body = map_file.read_text(errors="replace").split("Linker script and memory map", 1)[-1]
+    entry = re.compile(r"^\s(\.[\w.$-]+|COMMON)?\s*0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(\S+\.o\)?)$")
     for line in body.splitlines():
         head = re.match(r"^\s(\.[\w.$-]+|COMMON)\s*$", line)
         if head:
             section = head.group(1)
             continue
-        m = line_re.match(line)
+        m = entry.match(line)
         if not m:
             continue
         name = m.group(1) or section
-        size = int(m.group(3), 16)
-        obj = Path(m.group(4).split("(")[-1]).name
-        slot = sizes.setdefault(obj, [0, 0])
-        if name.startswith((".text", ".rodata")):
-            slot[0] += size
-        elif name.startswith(".data"):
-            slot[0] += size
-            slot[1] += size
-        elif name.startswith((".bss", "COMMON")):
-            slot[1] += size
-    return {k: (v[0], v[1]) for k, v in sizes.items()}
+        kind = next((k for k, prefixes in _KINDS.items() if name.startswith(prefixes)), None)
+        if kind:
+            slot = sizes.setdefault(m.group(3), dict.fromkeys(_KINDS, 0))
+            slot[kind] += int(m.group(2), 16)
+    return sizes
+
+
+_KINDS = {"text": (".text", ".init", ".fini", ".ARM"), "rodata": (".rodata",),
+          "data": (".data",), "bss": (".bss", "COMMON")}
+
+
+def _stage_of(path: str) -> str:
+    return Path(path.split("(")[-1].rstrip(")")).stem
 
 
 def check_budget(t: Target, elf: Path, map_file: Path | None = None) -> ImageSize:
@@ -199,10 +201,14 @@ def check_budget(t: Target, elf: Path, map_file: Path | None = None) -> ImageSiz
         return size
     stage = "no per-stage objects (stage_*.o) found"
     if map_file and map_file.is_file():
-        stages = {k: v for k, v in object_sizes(map_file).items() if k.startswith("stage_")}
+        stages: dict[str, tuple[int, int]] = {}
+        for path, k in object_sizes(map_file).items():
+            if _stage_of(path).startswith("stage_"):
+                stages[_stage_of(path)] = (k["text"] + k["rodata"] + k["data"],
+                                           k["data"] + k["bss"])
         if stages:
             name, (fl, rm) = max(stages.items(), key=lambda kv: kv[1][0] + kv[1][1])
-            stage = f"largest stage {name.removesuffix('.o')}: {fl:,} B flash, {rm:,} B RAM"
+            stage = f"largest stage {name}: {fl:,} B flash, {rm:,} B RAM"
     raise PedError(f"{t.name} image does not fit {t.board}: {'; '.join(over)}; {stage}",
                    "distill smaller or fewer students (board.toml [budget]), or pick a board "
                    "with more memory")
