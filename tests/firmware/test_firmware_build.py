@@ -1,0 +1,130 @@
+"""Firmware build plumbing: target table, image sizes, the board budget check, `ped build`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.boards import load_board
+from pipeline.errors import PedError
+from pipeline.firmware_build import (
+    REAL_TARGETS,
+    TARGETS,
+    check_budget,
+    compile_flags,
+    get_target,
+    image_size,
+    link_flags,
+    object_sizes,
+    qemu_command,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+M4 = TARGETS["qemu-m4"]
+
+
+def _link(tmp: Path, sources: dict[str, str]) -> tuple[Path, Path]:
+    """Compile and link C sources for qemu-m4 with the real linker script; (elf, map)."""
+    for name, text in sources.items():
+        (tmp / name).write_text(text)
+    objs = []
+    for name in sources:
+        obj = tmp / name.replace(".c", ".o")
+        subprocess.run([M4.cc, *compile_flags(M4), "-c", str(tmp / name), "-o", str(obj)],
+                       check=True)
+        objs.append(str(obj))
+    elf, map_file = tmp / "fw.elf", tmp / "fw.map"
+    subprocess.run([M4.cc, *objs, *link_flags(M4, map_file), "-o", str(elf)], check=True)
+    return elf, map_file
+
+
+MAIN = ("#include <stdint.h>\nextern const uint8_t stage_01_w[], stage_02_w[];\n"
+        "extern uint8_t stage_02_scratch[];\nvoid Reset_Handler(void);\nint main(void);\n"
+        "void Reset_Handler(void) { main(); }\n"
+        "int main(void) { stage_02_scratch[0] = 1; "
+        "return stage_01_w[0] + stage_02_w[1] + stage_02_scratch[5]; }\n")
+
+
+def test_budget_overflow_names_stage_and_bytes(tmp_path: Path) -> None:
+    """An image over board.toml's flash is refused with the overflow in bytes and the stage."""
+    elf, map_file = _link(tmp_path, {
+        "main.c": MAIN,
+        "stage_01.c": "#include <stdint.h>\nconst uint8_t stage_01_w[20000] = {1};\n",
+        "stage_02.c": "#include <stdint.h>\nconst uint8_t stage_02_w[300000] = {2};\n"
+                      "uint8_t stage_02_scratch[1000];\n",
+    })
+    size = image_size(M4, elf)
+    limit = load_board("qemu-m4").flash_bytes
+    assert size.flash > limit
+    with pytest.raises(PedError) as err:
+        check_budget(M4, elf, map_file)
+    msg = err.value.problem
+    assert f"over by {size.flash - limit:,} bytes" in msg
+    assert "largest stage stage_02: 300," in msg
+    assert msg.count("over by") == 1  # RAM fits
+    stages = {Path(p).stem: k for p, k in object_sizes(map_file).items()}
+    assert stages["stage_02"]["rodata"] == 300000
+    assert stages["stage_02"]["bss"] == 1000
+
+
+def test_budget_ram_overflow(tmp_path: Path) -> None:
+    elf, map_file = _link(tmp_path, {
+        "main.c": MAIN,
+        "stage_01.c": "#include <stdint.h>\nconst uint8_t stage_01_w[16] = {1};\n",
+        "stage_02.c": "#include <stdint.h>\nconst uint8_t stage_02_w[16] = {2};\n"
+                      "uint8_t stage_02_scratch[70000];\n",
+    })
+    size = image_size(M4, elf)
+    limit = load_board("qemu-m4").ram_bytes
+    with pytest.raises(PedError, match=rf"RAM .* \(over by {size.ram - limit:,} bytes\)"):
+        check_budget(M4, elf, map_file)
+
+
+def test_image_size_agrees_with_size_tool(tmp_path: Path) -> None:
+    """flash = text + data and RAM = data + bss, as arm-none-eabi-size counts them."""
+    elf, _ = _link(tmp_path, {
+        "main.c": MAIN,
+        "stage_01.c": "#include <stdint.h>\nconst uint8_t stage_01_w[100] = {1};\n"
+                      "uint32_t counter = 5;\n",
+        "stage_02.c": "#include <stdint.h>\nconst uint8_t stage_02_w[16] = {2};\n"
+                      "uint8_t stage_02_scratch[300];\n",
+    })
+    out = subprocess.run(["arm-none-eabi-size", str(elf)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()[1].split()
+    text, data, bss = (int(v) for v in out[:3])
+    size = image_size(M4, elf)
+    assert size.flash == text + data
+    assert size.ram == data + bss
+    assert check_budget(M4, elf) == size
+
+
+def test_targets_are_refused_clearly() -> None:
+    with pytest.raises(PedError, match="real board"):
+        get_target(REAL_TARGETS[0])
+    with pytest.raises(PedError, match="no firmware target named 'm5'"):
+        get_target("m5")
+
+
+def test_qemu_command_is_deterministic() -> None:
+    cmd = qemu_command(M4, Path("fw.elf"))
+    assert cmd[:3] == ["qemu-system-arm", "-M", "mps2-an386"]
+    assert re.match(r"shift=\d+,align=off,sleep=off", cmd[cmd.index("-icount") + 1])
+    assert "enable=on,target=native" in cmd
+
+
+@pytest.mark.slow
+def test_ped_build_cli(platformio_ready: Path) -> None:
+    """`ped build --target qemu-m4` builds with the fake model and reports the budget."""
+    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--target", "qemu-m4"],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "within budget" in res.stdout + res.stderr
+    bad = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--target", "qemu-m4",
+                          "--model", str(ROOT / "boards")],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert "has no ped_model.h" in bad.stdout + bad.stderr
