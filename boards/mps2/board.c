@@ -7,6 +7,8 @@
  * TIMER0 (deadline, one-shot), TIMER1 (battery energy model: fires when the charge crosses
  * the threshold), SysTick (wraps of the 24-bit counter that extends to board_cycles()).
  * Under QEMU -icount the counter is instruction time, deterministic but not real cycles.
+ * The battery spends charge per active cycle: cycles asleep in board_sleep() cost nothing
+ * (with -icount sleep=off idle time races ahead and would otherwise drain it at once).
  */
 #include "mps2.h"
 #include "ped/board.h"
@@ -32,6 +34,7 @@ static struct {
     uint16_t battery_start;
     uint64_t battery_t0;
     uint32_t battery_drain;
+    uint64_t idle;  /* cycles spent asleep */
     volatile uint32_t events;
     uint32_t seen;
 } g;
@@ -126,20 +129,24 @@ void TIMER0_Handler(void)
 
 /* ---- battery energy model ---- */
 
+/* Cycles the CPU was awake since board_init. */
+static uint64_t active_cycles(void) { return board_cycles() - g.idle; }
+
 static uint16_t battery_level(uint64_t now)
 {
     uint64_t spent = (now - g.battery_t0) * g.battery_drain / 1000000000u;
     return spent >= g.battery_start ? 0 : (uint16_t)(g.battery_start - spent);
 }
 
-uint16_t board_battery_permille(void) { return battery_level(board_cycles()); }
+uint16_t board_battery_permille(void) { return battery_level(active_cycles()); }
 uint16_t board_battery_threshold(void) { return BATTERY_THRESHOLD; }
 bool board_battery_low(void) { return board_battery_permille() < BATTERY_THRESHOLD; }
 
-/* Plan TIMER1 for the cycle the charge drops below the threshold; call with IRQs off. */
+/* Plan TIMER1 for the active cycle the charge drops below the threshold (re-planned when it
+ * fires early because of sleep); call with IRQs off. */
 static void battery_replan(void)
 {
-    uint64_t now = board_cycles();
+    uint64_t now = active_cycles();
     timer_stop(TIMER1_BASE, IRQ_TIMER1);
     if (battery_level(now) < BATTERY_THRESHOLD) {
         if (g.battery_fn) {
@@ -169,7 +176,7 @@ ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
     }
     uint32_t key = irq_save();
     g.battery_start = permille;
-    g.battery_t0 = board_cycles();
+    g.battery_t0 = active_cycles();
     g.battery_drain = drain;
     battery_replan();
     irq_restore(key);
@@ -192,7 +199,7 @@ void UART1_RX_Handler(void)
         uint32_t percent = UART_DATA(UART1_BASE) & 0xFFu;
         if (percent <= 100u) {  /* host command: battery to `percent` percent */
             g.battery_start = (uint16_t)(percent * 10u);
-            g.battery_t0 = board_cycles();
+            g.battery_t0 = active_cycles();
             battery_replan();
         }
     }
@@ -285,7 +292,9 @@ void board_sleep(void)
 {
     uint32_t key = irq_save();
     if (g.events == g.seen) {
+        const uint64_t start = board_cycles();
         __asm__ volatile("dsb\n wfi" ::: "memory");  /* a pending IRQ wakes it even masked */
+        g.idle += board_cycles() - start;
     }
     g.seen = g.events;
     irq_restore(key);
