@@ -39,17 +39,8 @@ static struct {
     uint32_t seen;
 } g;
 
-static inline uint32_t irq_save(void)
-{
-    uint32_t primask;
-    __asm__ volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
-    return primask;
-}
-
-static inline void irq_restore(uint32_t primask)
-{
-    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
-}
+#define irq_save cm_irq_save
+#define irq_restore cm_irq_restore
 
 const char *board_name(void) { return PED_BOARD_NAME; }
 uint32_t board_cycles_hz(void) { return MPS2_CLOCK_HZ; }
@@ -63,26 +54,13 @@ void SysTick_Handler(void)
     g.events++;
 }
 
-uint64_t board_cycles(void)
-{
-    uint32_t key = irq_save();
-    uint32_t wraps = g.systick_wraps;
-    uint32_t value = SYST_CVR;
-    if (SCB_ICSR & ICSR_PENDSTSET) {  /* wrapped, handler not yet run: count it here */
-        value = SYST_CVR;
-        wraps++;
-    }
-    irq_restore(key);
-    return ((uint64_t)wraps << 24) + (0xFFFFFFu - value);
-}
-
-static void nvic_enable(uint32_t irq) { NVIC_ISER0 = 1u << irq; }
+uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps); }
 
 static void timer_stop(uint32_t base, uint32_t irq)
 {
     TIMER_CTRL(base) = 0;
     TIMER_INT(base) = 1;
-    NVIC_ICPR0 = 1u << irq;
+    cm_nvic_clear_pending(irq);
 }
 
 static void timer_start(uint32_t base, uint32_t ticks)
@@ -269,9 +247,7 @@ ped_status_t board_init(void)
 {
     ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
     ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
-    SYST_RVR = 0xFFFFFFu;
-    SYST_CVR = 0;
-    SYST_CSR = 0x7u;  /* processor clock, interrupt on wrap, enable */
+    cm_systick_start();
     const uint32_t uarts[2] = {UART0_BASE, UART1_BASE};
     for (unsigned i = 0; i < 2; i++) {
         UART_BAUDDIV(uarts[i]) = 16u;
@@ -280,11 +256,11 @@ ped_status_t board_init(void)
     }
     timer_stop(TIMER0_BASE, IRQ_TIMER0);
     timer_stop(TIMER1_BASE, IRQ_TIMER1);
-    nvic_enable(IRQ_UART0_RX);
-    nvic_enable(IRQ_UART0_TX);
-    nvic_enable(IRQ_UART1_RX);
-    nvic_enable(IRQ_TIMER0);
-    nvic_enable(IRQ_TIMER1);
+    cm_nvic_enable(IRQ_UART0_RX);
+    cm_nvic_enable(IRQ_UART0_TX);
+    cm_nvic_enable(IRQ_UART1_RX);
+    cm_nvic_enable(IRQ_TIMER0);
+    cm_nvic_enable(IRQ_TIMER1);
     return board_battery_simulate(1000, BATTERY_DRAIN);
 }
 
@@ -300,14 +276,7 @@ void board_sleep(void)
     irq_restore(key);
 }
 
-void board_reset(void)
-{
-    __asm__ volatile("dsb" ::: "memory");
-    SCB_AIRCR = AIRCR_RESET;
-    for (;;) {
-        __asm__ volatile("wfi");
-    }
-}
+void board_reset(void) { cm_reset(); }
 
 static void semihost_exit(int code)
 {

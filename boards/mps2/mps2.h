@@ -8,20 +8,9 @@
 
 #include <stdint.h>
 
-#define REG32(addr) (*(volatile uint32_t *)(addr))
+#define REG32(addr) CM_REG32(addr)
 
-/* ARMv7-M system control space */
-#define SYST_CSR REG32(0xE000E010u)  /* SysTick control and status */
-#define SYST_RVR REG32(0xE000E014u)  /* reload value */
-#define SYST_CVR REG32(0xE000E018u)  /* current value */
-#define NVIC_ISER0 REG32(0xE000E100u)
-#define NVIC_ICER0 REG32(0xE000E180u)
-#define NVIC_ICPR0 REG32(0xE000E280u)
-#define SCB_ICSR REG32(0xE000ED04u)
-#define SCB_AIRCR REG32(0xE000ED0Cu)
-#define SCB_CPACR REG32(0xE000ED88u)
-#define ICSR_PENDSTSET (1u << 26)
-#define AIRCR_RESET (0x05FA0000u | (1u << 2))  /* VECTKEY | SYSRESETREQ */
+#include "cortexm.h"
 
 /* CMSDK APB UART */
 #define UART0_BASE 0x40004000u  /* the serial port (protocol / console) */

@@ -58,7 +58,8 @@ env.Append(
     CPPDEFINES=[(k, v.replace('"', '\\"')) for k, v in defines(ped_target, board).items()],
     LINKFLAGS=link_flags(ped_target, map_file),
     CPPPATH=[os.path.join(ROOT, "firmware", "include"),
-             os.path.join(ROOT, "boards", ped_target.board_src), str(model), str(FAKE_MODEL_DIR)],
+             os.path.join(ROOT, "boards", ped_target.board_src),
+             os.path.join(ROOT, "boards", "cortexm"), str(model), str(FAKE_MODEL_DIR)],
 )
 
 parts = [("ped_core", os.path.join(ROOT, "firmware", "src")),
