@@ -68,8 +68,8 @@ def pio_run(env: str, model: Path | None) -> None:
 
 
 def symbol_sizes(t: Target, elf: Path) -> dict[str, int]:
-    nm = "nm" if t.host else "arm-none-eabi-nm"
-    out = subprocess.run([nm, "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([t.tool("nm"), "-S", str(elf)], capture_output=True, text=True,
+                         check=True).stdout
     sizes = {}
     for line in out.splitlines():
         parts = line.split()

@@ -48,13 +48,13 @@ class Target:
     def host(self) -> bool:
         return self.cc == "gcc"
 
-    @property
-    def size_tool(self) -> str:
-        return "size" if self.host else "arm-none-eabi-size"
+    def tool(self, name: str) -> str:
+        """A binutils tool beside the compiler: gcc -> readelf, arm-none-eabi-gcc -> ..."""
+        return self.cc.removesuffix("gcc") + name
 
     @property
     def readelf(self) -> str:
-        return "readelf" if self.host else "arm-none-eabi-readelf"
+        return self.tool("readelf")
 
     @property
     def program_name(self) -> str:
