@@ -278,7 +278,7 @@ void board_sleep(void)
 
 void board_reset(void) { cm_reset(); }
 
-static void semihost_exit(int code)
+void mps2_panic(int code)
 {
     /* SYS_EXIT_EXTENDED (0x20): {ADP_Stopped_ApplicationExit, code} */
     volatile uint32_t block[2] = {0x20026u, (uint32_t)code};
@@ -292,6 +292,6 @@ void board_exit(int code)
     while (g.tx_busy) {  /* let the console drain */
         board_sleep();
     }
-    semihost_exit(code);
+    mps2_panic(code);
     board_reset();  /* no debugger attached: semihosting did nothing */
 }

@@ -47,4 +47,7 @@
 
 #define MPS2_CLOCK_HZ 25000000u
 
+/* Leave QEMU at once with `code` (semihosting), without draining the UART: for faults. */
+void mps2_panic(int code);
+
 #endif /* PED_MPS2_H */

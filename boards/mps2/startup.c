@@ -5,6 +5,7 @@
  */
 #include <stdint.h>
 
+#include "mps2.h"
 #include "ped/board.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
@@ -35,8 +36,8 @@ void Reset_Handler(void)
     board_exit(main());
 }
 
-void Default_Handler(void) { board_exit(3); }
-void HardFault_Handler(void) { board_exit(4); }
+void Default_Handler(void) { mps2_panic(3); }
+void HardFault_Handler(void) { mps2_panic(4); }
 
 typedef void (*vector_t)(void);
 

@@ -8,19 +8,17 @@
  */
 #include <stddef.h>
 
+#include "ped/arena.h"
 #include "ped/board.h"
 #include "ped/scheduler.h"
 #include "ped/text.h"
 #include "ped_model.h"
 
-#ifndef PED_MODEL_ARENA_BYTES
-#error "ped_model.h must define PED_MODEL_ARENA_BYTES"
-#endif
 #ifndef PED_INPUT_CAPACITY
 #define PED_INPUT_CAPACITY 4096u  /* int8 input elements the application can hold */
 #endif
 
-static uint8_t ped_arena[PED_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
+static uint8_t ped_arena[PED_ARENA_BYTES] __attribute__((aligned(16)));
 static int8_t ped_input[PED_INPUT_CAPACITY];
 static ped_scheduler_t ped_sched;
 

@@ -10,6 +10,7 @@
  *   BENCH done
  * Under QEMU -icount the cycles are instruction time, not real Cortex-M cycles.
  */
+#include "ped/arena.h"
 #include "ped/board.h"
 #include "ped/scheduler.h"
 #include "ped/text.h"
@@ -20,7 +21,7 @@
 #endif
 #define PED_BENCH_MAX_STAGES 16u
 
-static uint8_t ped_arena[PED_MODEL_ARENA_BYTES] __attribute__((aligned(16)));
+static uint8_t ped_arena[PED_ARENA_BYTES] __attribute__((aligned(16)));
 static int8_t ped_input[4096];
 static ped_scheduler_t ped_sched;
 static ped_stage_t unprofiled[PED_BENCH_MAX_STAGES];

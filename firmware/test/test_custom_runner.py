@@ -15,6 +15,7 @@ from platformio.test.runners.readers.native import NativeTestOutputReader
 
 CASE_RE = re.compile(r"^case (\S+): (PASS|FAIL)\s*$")
 FINAL_RE = re.compile(r"^PED-TESTS: (PASS|FAIL)\b")
+TIMEOUT_S = 120
 
 
 def testing_command(project_dir, env_name, target_name, build_dir):
@@ -25,7 +26,8 @@ def testing_command(project_dir, env_name, target_name, build_dir):
 
     target = get_target(target_name)
     elf = os.path.join(build_dir, env_name, target.program_name)
-    return qemu_command(target, elf) if target.qemu_machine else [elf]
+    cmd = qemu_command(target, elf) if target.qemu_machine else [elf]
+    return ["timeout", str(TIMEOUT_S), *cmd]  # a hung program fails instead of blocking
 
 
 class CustomTestRunner(TestRunnerBase):

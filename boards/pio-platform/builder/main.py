@@ -66,8 +66,9 @@ parts = [("ped_core", os.path.join(ROOT, "firmware", "src")),
          ("ped_board", os.path.join(ROOT, "boards", ped_target.board_src)),
          ("ped_model", str(model))]
 kernels = os.path.join(ROOT, "firmware", "kernels")
-if os.path.isdir(kernels):
+if os.path.isdir(kernels):  # the kernel engineer's C (top-level *.c), and its headers
     parts.append(("ped_kernels", kernels))
+    env.Append(CPPPATH=[kernels, os.path.join(kernels, "include")])
 for name, src in parts:
     env.BuildSources(os.path.join(build_dir, name), src, "+<*.c>")
 
