@@ -12,6 +12,7 @@
  */
 #include "mps2.h"
 #include "ped/board.h"
+#include "ped/energy.h"
 #include "ped/ring.h"
 
 #ifndef PED_BOARD_NAME
@@ -31,9 +32,7 @@ static struct {
     void *deadline_ctx;
     board_irq_fn battery_fn;
     void *battery_ctx;
-    uint16_t battery_start;
-    uint64_t battery_t0;
-    uint32_t battery_drain;
+    ped_energy_t battery;  /* over active cycles */
     uint64_t idle;  /* cycles spent asleep */
     volatile uint32_t events;
     uint32_t seen;
@@ -110,13 +109,7 @@ void TIMER0_Handler(void)
 /* Cycles the CPU was awake since board_init. */
 static uint64_t active_cycles(void) { return board_cycles() - g.idle; }
 
-static uint16_t battery_level(uint64_t now)
-{
-    uint64_t spent = (now - g.battery_t0) * g.battery_drain / 1000000000u;
-    return spent >= g.battery_start ? 0 : (uint16_t)(g.battery_start - spent);
-}
-
-uint16_t board_battery_permille(void) { return battery_level(active_cycles()); }
+uint16_t board_battery_permille(void) { return ped_energy_level(&g.battery, active_cycles()); }
 uint16_t board_battery_threshold(void) { return BATTERY_THRESHOLD; }
 bool board_battery_low(void) { return board_battery_permille() < BATTERY_THRESHOLD; }
 
@@ -124,21 +117,15 @@ bool board_battery_low(void) { return board_battery_permille() < BATTERY_THRESHO
  * fires early because of sleep); call with IRQs off. */
 static void battery_replan(void)
 {
-    uint64_t now = active_cycles();
+    const uint64_t wait = ped_energy_until_below(&g.battery, active_cycles(), BATTERY_THRESHOLD);
     timer_stop(TIMER1_BASE, IRQ_TIMER1);
-    if (battery_level(now) < BATTERY_THRESHOLD) {
+    if (wait == 0) {
         if (g.battery_fn) {
             g.battery_fn(g.battery_ctx);
         }
-        return;
+    } else if (wait != UINT64_MAX) {
+        timer_start(TIMER1_BASE, wait > TIMER_MAX ? TIMER_MAX : (uint32_t)wait);
     }
-    if (g.battery_drain == 0) {
-        return;
-    }
-    uint64_t margin = (uint64_t)(g.battery_start - BATTERY_THRESHOLD) + 1u;
-    uint64_t cross = g.battery_t0 + (margin * 1000000000u + g.battery_drain - 1u) / g.battery_drain;
-    uint64_t wait = cross > now ? cross - now : 1u;
-    timer_start(TIMER1_BASE, wait > TIMER_MAX ? TIMER_MAX : (uint32_t)wait);  /* re-planned on fire */
 }
 
 void TIMER1_Handler(void)
@@ -153,9 +140,7 @@ ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
         return PED_ERR_ARG;
     }
     uint32_t key = irq_save();
-    g.battery_start = permille;
-    g.battery_t0 = active_cycles();
-    g.battery_drain = drain;
+    g.battery = (ped_energy_t){.start = permille, .drain = drain, .t0 = active_cycles()};
     battery_replan();
     irq_restore(key);
     return PED_OK;
@@ -176,8 +161,8 @@ void UART1_RX_Handler(void)
     while (UART_STATE(UART1_BASE) & UART_STATE_RXFULL) {
         uint32_t percent = UART_DATA(UART1_BASE) & 0xFFu;
         if (percent <= 100u) {  /* host command: battery to `percent` percent */
-            g.battery_start = (uint16_t)(percent * 10u);
-            g.battery_t0 = active_cycles();
+            g.battery.start = (uint16_t)(percent * 10u);
+            g.battery.t0 = active_cycles();
             battery_replan();
         }
     }
@@ -224,14 +209,7 @@ size_t board_serial_write(const uint8_t *data, size_t len)
     return len;
 }
 
-size_t board_serial_read(uint8_t *dst, size_t max)
-{
-    size_t n = 0;
-    while (n < max && ped_ring_get(&g.rx, &dst[n]) == 0) {
-        n++;
-    }
-    return n;
-}
+size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
 
 size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
 uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }

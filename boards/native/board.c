@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "ped/board.h"
+#include "ped/energy.h"
 #include "ped/ring.h"
 
 #define CPU_HZ 1000000000u
@@ -46,9 +47,7 @@ static struct {
     timer_t battery_timer;
     board_irq_fn battery_fn;
     void *battery_ctx;
-    uint16_t battery_start;      /* permille at battery_t0 */
-    uint64_t battery_t0;         /* board_cycles() when the model restarted */
-    uint32_t battery_drain;      /* permille per 10^9 cycles */
+    ped_energy_t battery;        /* over active cycles */
     volatile sig_atomic_t events;
     sig_atomic_t seen;
 } g;
@@ -79,13 +78,7 @@ const char *board_name(void) { return "native"; }
 /* Cycles the CPU was busy (not in board_sleep) since board_init. */
 static uint64_t active_cycles(void) { return board_cycles() - g.idle; }
 
-static uint16_t battery_level(uint64_t now)
-{
-    uint64_t spent = (now - g.battery_t0) * g.battery_drain / 1000000000u;
-    return spent >= g.battery_start ? 0 : (uint16_t)(g.battery_start - spent);
-}
-
-uint16_t board_battery_permille(void) { return battery_level(active_cycles()); }
+uint16_t board_battery_permille(void) { return ped_energy_level(&g.battery, active_cycles()); }
 uint16_t board_battery_threshold(void) { return BATTERY_THRESHOLD; }
 bool board_battery_low(void) { return board_battery_permille() < BATTERY_THRESHOLD; }
 
@@ -101,22 +94,11 @@ static void arm_ns(timer_t timer, uint64_t ns)
  * re-plans again if idle time made it early). Called with signals blocked or from a handler. */
 static void battery_replan(void)
 {
-    uint64_t now = active_cycles();
-    if (battery_level(now) < BATTERY_THRESHOLD) {
-        arm_ns(g.battery_timer, 0);
-        if (g.battery_fn) {
-            g.battery_fn(g.battery_ctx);
-        }
-        return;
+    const uint64_t wait = ped_energy_until_below(&g.battery, active_cycles(), BATTERY_THRESHOLD);
+    arm_ns(g.battery_timer, wait == UINT64_MAX ? 0 : wait);  /* 0 disarms */
+    if (wait == 0 && g.battery_fn) {
+        g.battery_fn(g.battery_ctx);
     }
-    if (g.battery_drain == 0) {
-        arm_ns(g.battery_timer, 0);
-        return;
-    }
-    /* first cycle c with start - floor(c * drain / 1e9) < threshold */
-    uint64_t margin = (uint64_t)(g.battery_start - BATTERY_THRESHOLD) + 1u;
-    uint64_t cross = g.battery_t0 + (margin * 1000000000u + g.battery_drain - 1) / g.battery_drain;
-    arm_ns(g.battery_timer, cross > now ? cross - now : 1);
 }
 
 ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
@@ -127,9 +109,7 @@ ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
     sigset_t set, old;
     irq_signals(&set);
     sigprocmask(SIG_BLOCK, &set, &old);
-    g.battery_start = permille;
-    g.battery_t0 = active_cycles();
-    g.battery_drain = drain;
+    g.battery = (ped_energy_t){.start = permille, .drain = drain, .t0 = active_cycles()};
     battery_replan();
     sigprocmask(SIG_SETMASK, &old, NULL);
     return PED_OK;
@@ -166,8 +146,8 @@ static void on_signal(int sig)
     } else if (sig == SIGRTMIN + 1) {
         battery_replan();
     } else if (sig == SIGUSR1) {  /* host command: brown-out */
-        g.battery_start = BATTERY_THRESHOLD / 2;
-        g.battery_t0 = active_cycles();
+        g.battery.start = BATTERY_THRESHOLD / 2;
+        g.battery.t0 = active_cycles();
         battery_replan();
     }
     errno = saved;
@@ -235,14 +215,7 @@ size_t board_serial_write(const uint8_t *data, size_t len)
     return len;
 }
 
-size_t board_serial_read(uint8_t *dst, size_t max)
-{
-    size_t n = 0;
-    while (n < max && ped_ring_get(&g.rx, &dst[n]) == 0) {
-        n++;
-    }
-    return n;
-}
+size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
 
 size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
 uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }

@@ -112,14 +112,7 @@ size_t board_serial_write(const uint8_t *data, size_t len)
     return len;
 }
 
-size_t board_serial_read(uint8_t *dst, size_t max)
-{
-    size_t n = 0;
-    while (n < max && ped_ring_get(&g.rx, &dst[n]) == 0) {
-        n++;
-    }
-    return n;
-}
+size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
 
 size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
 uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }

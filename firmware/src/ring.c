@@ -50,3 +50,12 @@ int ped_ring_get(ped_ring_t *r, uint8_t *byte)
     r->tail = tail + 1;
     return 0;
 }
+
+size_t ped_ring_read(ped_ring_t *r, uint8_t *dst, size_t max)
+{
+    size_t n = 0;
+    while (n < max && ped_ring_get(r, &dst[n]) == 0) {
+        n++;
+    }
+    return n;
+}

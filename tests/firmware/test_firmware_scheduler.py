@@ -8,6 +8,7 @@ that pipeline/aggregate.py produced. QEMU runs under -icount, so its timings are
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from fw_golden import HEADER, render
 
-N_CASES = 12
+N_CASES = 13
 
 
 def test_golden_header_is_current() -> None:
@@ -35,3 +36,16 @@ def test_pio_test_passes(platformio_ready: Path, env: str) -> None:
     assert res.returncode == 0, out[-4000:]
     assert re.search(rf"^PED-TESTS: PASS {env} cases={N_CASES} failed=0", out, re.M), out[-4000:]
     assert len(re.findall(r"^case \S+: PASS", out, re.M)) == N_CASES, out[-4000:]
+
+
+@pytest.mark.slow
+def test_pio_test_fails_on_a_failing_check(platformio_ready: Path) -> None:
+    """A failing check fails the case, the final line and `pio test` (runner not fooled)."""
+    env = dict(os.environ, PLATFORMIO_BUILD_FLAGS="-DPED_TEST_INJECT_FAILURE")
+    res = subprocess.run(
+        [sys.executable, "-m", "platformio", "test", "-e", "qemu-m4", "--without-uploading"],
+        cwd=platformio_ready, capture_output=True, text=True, timeout=240, env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode != 0, out[-3000:]
+    assert "case injected_failure: FAIL" in out
+    assert re.search(r"^PED-TESTS: FAIL qemu-m4 cases=14 failed=1", out, re.M), out[-3000:]

@@ -27,6 +27,8 @@ int ped_ring_init(ped_ring_t *r, uint8_t *storage, uint32_t capacity);
 int ped_ring_put(ped_ring_t *r, uint8_t byte);
 /* Consumer: take one byte into *byte; returns 0, or -1 when empty. */
 int ped_ring_get(ped_ring_t *r, uint8_t *byte);
+/* Consumer: take up to max bytes into dst; returns how many. */
+size_t ped_ring_read(ped_ring_t *r, uint8_t *dst, size_t max);
 uint32_t ped_ring_used(const ped_ring_t *r);
 uint32_t ped_ring_free(const ped_ring_t *r);
 

@@ -10,6 +10,7 @@
 #include "golden_agg.h"
 #include "ped/aggregate.h"
 #include "ped/board.h"
+#include "ped/energy.h"
 #include "ped/ring.h"
 #include "ped/scheduler.h"
 #include "ped/text.h"
@@ -329,7 +330,35 @@ static void case_ring(void)
         CHECK_EQ(b, i);
     }
     CHECK_EQ(ped_ring_get(&r, &b), -1);
+    uint8_t out[8];
+    CHECK_EQ(ped_ring_put(&r, 7), 0);
+    CHECK_EQ(ped_ring_put(&r, 8), 0);
+    CHECK_EQ(ped_ring_read(&r, out, sizeof out), 2);
+    CHECK_EQ(out[0] * 10 + out[1], 78);
 }
+
+static void case_energy_model(void)
+{
+    const ped_energy_t e = {.start = 1000, .drain = 500, .t0 = 100};
+    CHECK_EQ(ped_energy_level(&e, 100), 1000);
+    CHECK_EQ(ped_energy_level(&e, 100 + 2000000u), 999);   /* 1 permille per 2e6 cycles */
+    CHECK_EQ(ped_energy_level(&e, 100 + 2000000u - 1), 1000);
+    /* below 100 permille once 901 are spent: 901 * 2e6 cycles */
+    CHECK_EQ(ped_energy_until_below(&e, 100, 100), 1802000000u);
+    CHECK_EQ(ped_energy_level(&e, 100 + 1802000000u), 99);
+    CHECK_EQ(ped_energy_level(&e, 100 + 1802000000u - 1), 100);
+    CHECK_EQ(ped_energy_until_below(&e, 100 + 1802000000u, 100), 0);
+    CHECK_EQ(ped_energy_until_below(&e, 100 + 1000000000u, 100), 802000000u);
+    CHECK_EQ(ped_energy_level(&e, UINT64_MAX), 0);              /* no overflow */
+    const ped_energy_t flat = {.start = 500, .drain = 0, .t0 = 0};
+    CHECK(ped_energy_until_below(&flat, 12345, 100) == UINT64_MAX);
+    CHECK_EQ(ped_energy_level(&flat, UINT64_MAX), 500);
+}
+
+#ifdef PED_TEST_INJECT_FAILURE
+/* Built only by the test that proves a failing check fails the run (tests/firmware). */
+static void case_injected_failure(void) { CHECK_EQ(1 + 1, 3); }
+#endif
 
 static void set_flag(void *ctx) { *(volatile uint8_t *)ctx = 1; }
 
@@ -361,6 +390,10 @@ typedef struct {
 static const test_case_t cases[] = {
     {"status_strings", case_status_strings},
     {"ring", case_ring},
+    {"energy_model", case_energy_model},
+#ifdef PED_TEST_INJECT_FAILURE
+    {"injected_failure", case_injected_failure},
+#endif
     {"aggregate_golden", case_aggregate_golden},
     {"init_refuses_bad_tables", case_init_refuses_bad_tables},
     {"all_stages_match_python", case_all_stages_match_python},
