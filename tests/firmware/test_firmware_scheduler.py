@@ -49,3 +49,17 @@ def test_pio_test_fails_on_a_failing_check(platformio_ready: Path) -> None:
     assert res.returncode != 0, out[-3000:]
     assert "case injected_failure: FAIL" in out
     assert re.search(r"^PED-TESTS: FAIL qemu-m4 cases=14 failed=1", out, re.M), out[-3000:]
+
+
+@pytest.mark.slow
+def test_native_tests_clean_under_valgrind(platformio_ready: Path) -> None:
+    """The native test program has no memory errors (valgrind memcheck) and still passes."""
+    build = subprocess.run(
+        [sys.executable, "-m", "platformio", "test", "-e", "native", "--without-testing"],
+        cwd=platformio_ready, capture_output=True, text=True, timeout=240)
+    assert build.returncode == 0, build.stdout[-3000:]
+    res = subprocess.run(["valgrind", "--error-exitcode=9", "-q",
+                          str(platformio_ready / ".pio" / "build" / "native" / "program")],
+                         capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert f"PED-TESTS: PASS native cases={N_CASES} failed=0" in res.stdout
