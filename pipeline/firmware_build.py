@@ -92,9 +92,9 @@ def get_target(name: str) -> Target:
                    f"use one of: {', '.join([*TARGETS, *REAL_TARGETS])}")
 
 
-def model_dir() -> Path:
-    """The generated model to build in: $PED_MODEL_DIR, else the fake demo model."""
-    raw = os.environ.get("PED_MODEL_DIR", "")
+def model_dir(given: Path | None = None) -> Path:
+    """The generated model to build in: `given`, else $PED_MODEL_DIR, else the fake demo model."""
+    raw = str(given) if given is not None else os.environ.get("PED_MODEL_DIR", "")
     path = Path(raw).resolve() if raw else FAKE_MODEL_DIR
     if not (path / "ped_model.h").is_file():
         raise PedError(f"PED_MODEL_DIR={path} has no ped_model.h",
@@ -232,17 +232,17 @@ def _run(cmd: list[str], **kw) -> str:
 
 def _ensure_platformio() -> None:
     if not (REPO_ROOT / ".piocore" / "packages" / "tool-scons" / "package.json").is_file():
-        subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")],
-                       check=True)
+        res = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")])
+        if res.returncode != 0:
+            raise PedError("offline PlatformIO could not be prepared (output above)",
+                           "run scripts/bootstrap.sh")
 
 
 def build(name: str, model: Path | None = None) -> ImageSize:
     """`pio run -e name` with the model directory, then the budget check (PedError on overflow)."""
     t = get_target(name)
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)))  # refused here if no model
     _ensure_platformio()
-    env = dict(os.environ)
-    if model is not None:
-        env["PED_MODEL_DIR"] = str(model.resolve())
     res = subprocess.run(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
     if res.returncode != 0:
         raise PedError(f"`pio run -e {t.name}` failed (output above)",
