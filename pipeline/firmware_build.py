@@ -186,8 +186,9 @@ def _stage_of(path: str) -> str:
     return Path(path.split("(")[-1].rstrip(")")).stem
 
 
-def check_budget(t: Target, elf: Path, map_file: Path | None = None) -> ImageSize:
+def check_budget(t: Target, elf: Path | str, map_file: Path | str | None = None) -> ImageSize:
     """Refuse an image bigger than boards/<board>/board.toml allows (PedError), else its size."""
+    elf, map_file = Path(elf), Path(map_file) if map_file else None
     board = load_board(t.board)
     size = image_size(t, elf)
     over = []
@@ -210,7 +211,7 @@ def check_budget(t: Target, elf: Path, map_file: Path | None = None) -> ImageSiz
             name, (fl, rm) = max(stages.items(), key=lambda kv: kv[1][0] + kv[1][1])
             stage = f"largest stage {name}: {fl:,} B flash, {rm:,} B RAM"
     raise PedError(f"{t.name} image does not fit {t.board}: {'; '.join(over)}; {stage}",
-                   "distill smaller or fewer students (board.toml [budget]), or pick a board "
+                   "distill smaller or fewer students (the budget in board.toml), or pick a board "
                    "with more memory")
 
 
@@ -241,12 +242,13 @@ def _ensure_platformio() -> None:
 def build(name: str, model: Path | None = None) -> ImageSize:
     """`pio run -e name` with the model directory, then the budget check (PedError on overflow)."""
     t = get_target(name)
-    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)))  # refused here if no model
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)),  # refused here if no model
+               PED_BUDGET_BY_CALLER="1")  # checked below, as a PedError
     _ensure_platformio()
     res = subprocess.run(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
     if res.returncode != 0:
         raise PedError(f"`pio run -e {t.name}` failed (output above)",
-                       "fix the first compiler error; `ped build --debug` keeps the traceback")
+                       "fix the first error it shows")
     return check_budget(t, t.elf(), t.elf().parent / "firmware.map")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -146,3 +147,23 @@ def test_nano33ble_board_compiles_and_links(tmp_path: Path) -> None:
     vectors = subprocess.run([M4.tool("readelf"), "-SW", str(elf)], capture_output=True,
                              text=True, check=True).stdout
     assert re.search(r"\.text\s+PROGBITS\s+00010000", vectors), vectors
+
+
+@pytest.mark.slow
+def test_ped_build_refuses_oversized_model(platformio_ready: Path) -> None:
+    """A model directory whose stage_01 cannot fit is refused by `ped build` with the bytes
+    over and the stage named, and `pio run -t upload` never starts QEMU."""
+    model = ROOT / "tests" / "firmware" / "data" / "oversized_model"
+    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--target", "qemu-m4",
+                          "--model", str(model)],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    out = res.stdout + res.stderr
+    assert res.returncode == 2, out[-3000:]
+    assert re.search(r"over by [\d,]+ bytes\); largest stage stage_01: 300,\d{3} B flash", out), out
+    up = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "qemu-m4", "-t",
+                         "upload"],
+                        cwd=platformio_ready, capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "PED_MODEL_DIR": str(model)})
+    assert up.returncode != 0
+    assert "does not fit qemu-m4" in up.stdout + up.stderr
+    assert "qemu-system-arm" not in up.stdout
