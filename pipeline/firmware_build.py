@@ -41,7 +41,6 @@ class Target:
     cc: str = "arm-none-eabi-gcc"
     qemu_machine: str = ""        # QEMU -M, empty for non-emulated
     ldscript: str = ""            # relative to boards/<board_src>
-    offline: bool = True          # buildable here (no PlatformIO registry needed)
     extra_defines: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -38,9 +38,6 @@ static struct {
     uint32_t seen;
 } g;
 
-#define irq_save cm_irq_save
-#define irq_restore cm_irq_restore
-
 const char *board_name(void) { return PED_BOARD_NAME; }
 uint32_t board_cycles_hz(void) { return MPS2_CLOCK_HZ; }
 uint32_t board_cpu_hz(void) { return MPS2_CLOCK_HZ; }
@@ -76,21 +73,21 @@ ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
     if (us == 0 || !fn || us > TIMER_MAX / (MPS2_CLOCK_HZ / 1000000u)) {
         return PED_ERR_ARG;
     }
-    uint32_t key = irq_save();
+    uint32_t key = cm_irq_save();
     timer_stop(TIMER0_BASE, IRQ_TIMER0);
     g.deadline_fn = fn;
     g.deadline_ctx = ctx;
     timer_start(TIMER0_BASE, us * (MPS2_CLOCK_HZ / 1000000u));
-    irq_restore(key);
+    cm_irq_restore(key);
     return PED_OK;
 }
 
 void board_deadline_cancel(void)
 {
-    uint32_t key = irq_save();
+    uint32_t key = cm_irq_save();
     timer_stop(TIMER0_BASE, IRQ_TIMER0);
     g.deadline_fn = 0;
-    irq_restore(key);
+    cm_irq_restore(key);
 }
 
 void TIMER0_Handler(void)
@@ -139,19 +136,19 @@ ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
     if (permille > 1000) {
         return PED_ERR_ARG;
     }
-    uint32_t key = irq_save();
+    uint32_t key = cm_irq_save();
     g.battery = (ped_energy_t){.start = permille, .drain = drain, .t0 = active_cycles()};
     battery_replan();
-    irq_restore(key);
+    cm_irq_restore(key);
     return PED_OK;
 }
 
 void board_battery_on_low(board_irq_fn fn, void *ctx)
 {
-    uint32_t key = irq_save();
+    uint32_t key = cm_irq_save();
     g.battery_fn = fn;
     g.battery_ctx = ctx;
-    irq_restore(key);
+    cm_irq_restore(key);
 }
 
 void UART1_RX_Handler(void)
@@ -198,13 +195,13 @@ size_t board_serial_write(const uint8_t *data, size_t len)
             board_sleep();  /* the TX interrupt makes room */
         }
         ped_ring_put(&g.tx, data[i]);
-        uint32_t key = irq_save();
+        uint32_t key = cm_irq_save();
         uint8_t byte;
         if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
             g.tx_busy = 1;
             UART_DATA(UART0_BASE) = byte;  /* the TX interrupt sends the rest */
         }
-        irq_restore(key);
+        cm_irq_restore(key);
     }
     return len;
 }
@@ -244,14 +241,14 @@ ped_status_t board_init(void)
 
 void board_sleep(void)
 {
-    uint32_t key = irq_save();
+    uint32_t key = cm_irq_save();
     if (g.events == g.seen) {
         const uint64_t start = board_cycles();
         __asm__ volatile("dsb\n wfi" ::: "memory");  /* a pending IRQ wakes it even masked */
         g.idle += board_cycles() - start;
     }
     g.seen = g.events;
-    irq_restore(key);
+    cm_irq_restore(key);
 }
 
 void board_reset(void) { cm_reset(); }
