@@ -97,22 +97,21 @@ void UARTE0_UART0_IRQHandler(void)
     }
 }
 
+/* Start the transmitter if idle; TXDRDY sends the rest of the ring. */
+static void uart0_kick(void)
+{
+    uint32_t key = cm_irq_save();
+    uint8_t byte;
+    if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
+        g.tx_busy = 1;
+        R(UART0, 0x51C) = byte;                /* TXD */
+    }
+    cm_irq_restore(key);
+}
+
 size_t board_serial_write(const uint8_t *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        while (ped_ring_free(&g.tx) == 0) {
-            board_sleep();
-        }
-        ped_ring_put(&g.tx, data[i]);
-        uint32_t key = cm_irq_save();
-        uint8_t byte;
-        if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
-            g.tx_busy = 1;
-            R(UART0, 0x51C) = byte;            /* TXD; TXDRDY sends the rest */
-        }
-        cm_irq_restore(key);
-    }
-    return len;
+    return ped_ring_write(&g.tx, data, len, uart0_kick);
 }
 
 size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }

@@ -99,16 +99,11 @@ void USART2_IRQHandler(void)
     }
 }
 
+static void usart2_kick(void) { USART2->CR1 |= USART_CR1_TXEIE; }  /* TXE drains the ring */
+
 size_t board_serial_write(const uint8_t *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        while (ped_ring_free(&g.tx) == 0) {
-            board_sleep();
-        }
-        ped_ring_put(&g.tx, data[i]);
-        USART2->CR1 |= USART_CR1_TXEIE;  /* the TXE interrupt drains the ring */
-    }
-    return len;
+    return ped_ring_write(&g.tx, data, len, usart2_kick);
 }
 
 size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }

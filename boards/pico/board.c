@@ -99,17 +99,15 @@ ped_status_t board_init(void)
     return PED_OK;
 }
 
+static void uart0_kick(void)
+{
+    uart_set_irq_enables(uart0, true, true);  /* the TX interrupt drains the ring */
+    irq_set_pending(UART0_IRQ);
+}
+
 size_t board_serial_write(const uint8_t *data, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        while (ped_ring_free(&g.tx) == 0) {
-            board_sleep();
-        }
-        ped_ring_put(&g.tx, data[i]);
-        uart_set_irq_enables(uart0, true, true);  /* TX interrupt drains the ring */
-        irq_set_pending(UART0_IRQ);
-    }
-    return len;
+    return ped_ring_write(&g.tx, data, len, uart0_kick);
 }
 
 size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }

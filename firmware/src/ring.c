@@ -1,6 +1,8 @@
 /* ring.c - single-producer single-consumer byte ring (see ped/ring.h). */
 #include "ped/ring.h"
 
+#include "ped/board.h"
+
 /* Keep the byte store before the index store that publishes it (single core: a compiler
  * barrier is enough). */
 #if defined(__GNUC__)
@@ -58,4 +60,16 @@ size_t ped_ring_read(ped_ring_t *r, uint8_t *dst, size_t max)
         n++;
     }
     return n;
+}
+
+size_t ped_ring_write(ped_ring_t *r, const uint8_t *data, size_t len, void (*kick)(void))
+{
+    for (size_t i = 0; i < len; i++) {
+        while (ped_ring_free(r) == 0) {
+            board_sleep();  /* the TX interrupt makes room */
+        }
+        ped_ring_put(r, data[i]);
+        kick();
+    }
+    return len;
 }

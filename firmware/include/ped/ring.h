@@ -27,6 +27,10 @@ int ped_ring_init(ped_ring_t *r, uint8_t *storage, uint32_t capacity);
 int ped_ring_put(ped_ring_t *r, uint8_t byte);
 /* Consumer: take one byte into *byte; returns 0, or -1 when empty. */
 int ped_ring_get(ped_ring_t *r, uint8_t *byte);
+/* Producer outside interrupts (a board's serial TX): queue len bytes, sleeping (board_sleep)
+ * while the ring is full, and call kick() after each byte so an idle transmitter starts;
+ * the TX interrupt drains the rest. Returns len. */
+size_t ped_ring_write(ped_ring_t *r, const uint8_t *data, size_t len, void (*kick)(void));
 /* Consumer: take up to max bytes into dst; returns how many. */
 size_t ped_ring_read(ped_ring_t *r, uint8_t *dst, size_t max);
 uint32_t ped_ring_used(const ped_ring_t *r);
