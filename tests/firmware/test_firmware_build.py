@@ -167,3 +167,18 @@ def test_ped_build_refuses_oversized_model(platformio_ready: Path) -> None:
     assert up.returncode != 0
     assert "does not fit qemu-m4" in up.stdout + up.stderr
     assert "qemu-system-arm" not in up.stdout
+
+
+@pytest.mark.slow
+def test_qemu_m3_image_is_integer_only(platformio_ready: Path) -> None:
+    """The Cortex-M3 build (soft-float ABI, no FPU) links no floating-point helpers at all:
+    the scheduler, aggregation and board code are integer-only."""
+    res = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "qemu-m3"],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:]
+    m3 = TARGETS["qemu-m3"]
+    syms = subprocess.run([m3.tool("nm"), str(m3.elf())], capture_output=True, text=True,
+                          check=True).stdout
+    assert "ped_infer" in syms
+    floats = re.findall(r"\b__aeabi_[fd]\w+|\b__(?:add|sub|mul|div)[sd]f3\b", syms)
+    assert floats == [], floats
