@@ -9,6 +9,7 @@ import os
 import re
 import sys
 
+import click
 from platformio.test.result import TestCase, TestStatus
 from platformio.test.runners.base import TestRunnerBase
 from platformio.test.runners.readers.native import NativeTestOutputReader
@@ -66,6 +67,7 @@ class CustomTestRunner(TestRunnerBase):
 
     def teardown(self):
         if not self._saw_final and not self.options.without_testing:
-            self.test_suite.add_case(TestCase(
-                "final_line", TestStatus.ERRORED,
-                exception=RuntimeError("the test program ended without a PED-TESTS line")))
+            message = "the test program ended without a PED-TESTS line"
+            click.secho(message, fg="red", err=True)
+            self.test_suite.add_case(TestCase("final_line", TestStatus.ERRORED,
+                                              exception=RuntimeError(message)))

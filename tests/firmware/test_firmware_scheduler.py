@@ -38,17 +38,30 @@ def test_pio_test_passes(platformio_ready: Path, env: str) -> None:
     assert len(re.findall(r"^case \S+: PASS", out, re.M)) == N_CASES, out[-4000:]
 
 
+def _pio_test_with(root: Path, define: str) -> tuple[int, str]:
+    env = dict(os.environ, PLATFORMIO_BUILD_FLAGS=f"-D{define}")
+    res = subprocess.run(
+        [sys.executable, "-m", "platformio", "test", "-e", "qemu-m4", "--without-uploading"],
+        cwd=root, capture_output=True, text=True, timeout=240, env=env)
+    return res.returncode, res.stdout + res.stderr
+
+
 @pytest.mark.slow
 def test_pio_test_fails_on_a_failing_check(platformio_ready: Path) -> None:
     """A failing check fails the case, the final line and `pio test` (runner not fooled)."""
-    env = dict(os.environ, PLATFORMIO_BUILD_FLAGS="-DPED_TEST_INJECT_FAILURE")
-    res = subprocess.run(
-        [sys.executable, "-m", "platformio", "test", "-e", "qemu-m4", "--without-uploading"],
-        cwd=platformio_ready, capture_output=True, text=True, timeout=240, env=env)
-    out = res.stdout + res.stderr
-    assert res.returncode != 0, out[-3000:]
+    rc, out = _pio_test_with(platformio_ready, "PED_TEST_INJECT_FAILURE")
+    assert rc != 0, out[-3000:]
     assert "case injected_failure: FAIL" in out
     assert re.search(r"^PED-TESTS: FAIL qemu-m4 cases=14 failed=1", out, re.M), out[-3000:]
+
+
+@pytest.mark.slow
+def test_pio_test_fails_without_the_final_line(platformio_ready: Path) -> None:
+    """A program that stops early, even with exit status 0, is an error, not a pass."""
+    rc, out = _pio_test_with(platformio_ready, "PED_TEST_INJECT_EARLY_EXIT")
+    assert rc != 0, out[-3000:]
+    assert "PED-TESTS:" not in out
+    assert "ended without a PED-TESTS line" in out, out[-3000:]
 
 
 @pytest.mark.slow

@@ -359,6 +359,10 @@ static void case_energy_model(void)
 /* Built only by the test that proves a failing check fails the run (tests/firmware). */
 static void case_injected_failure(void) { CHECK_EQ(1 + 1, 3); }
 #endif
+#ifdef PED_TEST_INJECT_EARLY_EXIT
+/* Built only by the test that proves a run ending early, even with status 0, is no pass. */
+static void case_injected_early_exit(void) { board_exit(0); }
+#endif
 
 static void set_flag(void *ctx) { *(volatile uint8_t *)ctx = 1; }
 
@@ -393,6 +397,9 @@ static const test_case_t cases[] = {
     {"energy_model", case_energy_model},
 #ifdef PED_TEST_INJECT_FAILURE
     {"injected_failure", case_injected_failure},
+#endif
+#ifdef PED_TEST_INJECT_EARLY_EXIT
+    {"injected_early_exit", case_injected_early_exit},
 #endif
     {"aggregate_golden", case_aggregate_golden},
     {"init_refuses_bad_tables", case_init_refuses_bad_tables},
