@@ -255,10 +255,10 @@ def flash(name: str, port: str | None = None, model: Path | None = None) -> None
     """Build (budget-checked) then upload; on QEMU that starts the emulator in the foreground."""
     build(name, model)
     t = get_target(name)
-    env = dict(os.environ)
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)), PED_BUDGET_BY_CALLER="1")
     if port:
         env["PED_UPLOAD_PORT"] = port
-    cmd = pio_command("run", "-e", t.name, "-t", "upload", "-t", "nobuild")
+    cmd = pio_command("run", "-e", t.name, "-t", "upload")  # up to date: just built
     if port:
         cmd += ["--upload-port", port]
     res = subprocess.run(cmd, cwd=REPO_ROOT, env=env)

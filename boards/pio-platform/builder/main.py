@@ -8,6 +8,7 @@ checked against boards/<board>/board.toml. `upload` runs the program (native) or
 """
 
 import os
+import subprocess
 import sys
 
 from SCons.Script import COMMAND_LINE_TARGETS, AlwaysBuild, Default, DefaultEnvironment
@@ -88,10 +89,19 @@ if os.environ.get("PED_BUDGET_BY_CALLER") != "1":  # `ped build` checks it itsel
     env.AddPostAction(program, env.VerboseAction(
         budget, f"Checking the image against boards/{ped_target.board}/board.toml"))
 
-if ped_target.qemu_machine:
-    port = os.environ.get("PED_UPLOAD_PORT", "pty")
-    upload_cmd = " ".join(qemu_command(ped_target, "$SOURCE", serial=port, power="pty"))
-else:
-    upload_cmd = "$SOURCE"
-AlwaysBuild(env.Alias("upload", program, upload_cmd))
+
+
+def run(target, source, env):  # SCons action signature; "upload" = run the firmware
+    del target, env
+    elf = str(source[0])
+    if ped_target.qemu_machine:
+        port = os.environ.get("PED_UPLOAD_PORT", "pty")
+        cmd = qemu_command(ped_target, elf, serial=port, power="pty")
+    else:
+        cmd = [os.path.abspath(elf)]  # the firmware as a process; it prints its serial pty
+    print(" ".join(cmd), flush=True)
+    return subprocess.call(cmd)
+
+
+AlwaysBuild(env.Alias("upload", program, env.VerboseAction(run, "Running $SOURCE")))
 Default(program)
