@@ -119,3 +119,20 @@ def test_qemu_app_over_uart(platformio_ready: Path) -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.slow
+def test_ped_flash_native_runs_the_firmware(platformio_ready: Path) -> None:
+    """`ped flash --target native` builds, checks the budget and starts the firmware, whose
+    pty answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "flash", "--target", "native"],
+                            cwd=platformio_ready, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        lines = _read_until(proc.stdout.readline, r"serial on /dev/pts/\d+", timeout=120)
+        path = re.search(r"serial on (\S+);", lines[-1]).group(1)
+        with serial.serial_for_url(path, timeout=1) as port:
+            _read_until(lambda: port.readline().decode(), r"^ped native stages 4")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
