@@ -63,11 +63,44 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_quantize)
 
+    p = sub.add_parser("build", help="build the firmware for a target (pio run) and check "
+                                     "its flash/RAM against boards/<board>/board.toml")
+    _firmware_args(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("flash", help="build, then upload (QEMU targets: start the emulator)")
+    _firmware_args(p)
+    p.add_argument("--port", default=None,
+                   help="upload port (real boards), or QEMU's serial backend, e.g. pty or "
+                        "tcp:127.0.0.1:4444,server=on,wait=off (default: pty)")
+    p.set_defaults(func=cmd_flash)
+
     p = sub.add_parser("run", help="the whole pipeline, each step skipped when up to date")
     _common(p, dataset_required=False)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.set_defaults(func=cmd_run, dataset="watch")
     return parser
+
+
+def _firmware_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", "-t", required=True,
+                   help="PlatformIO env: native, qemu-m4, qemu-m3 (offline) or a real board")
+    p.add_argument("--model", type=Path, default=None,
+                   help="generated model directory (ped codegen's build/<dataset>/firmware); "
+                        "default: $PED_MODEL_DIR, else the fake demo model")
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from pipeline.firmware_build import build
+
+    size = build(args.target, args.model)
+    console.print(f"{args.target}: flash {size.flash:,} B, RAM {size.ram:,} B (within budget)")
+
+
+def cmd_flash(args: argparse.Namespace) -> None:
+    from pipeline.firmware_build import flash
+
+    flash(args.target, args.port, args.model)
 
 
 def _context(args: argparse.Namespace) -> Context:

@@ -1,0 +1,81 @@
+/*
+ * cortexm.h - ARMv6-M/ARMv7-M core helpers shared by the Cortex-M boards (header only, no
+ * state: each board keeps its own). Interrupt masking, NVIC, reset, and a 64-bit cycle
+ * counter made of SysTick (24 bits at the core clock) plus a wrap count kept by the board's
+ * SysTick_Handler. Written from the ARMv7-M Architecture Reference Manual.
+ */
+#ifndef PED_CORTEXM_H
+#define PED_CORTEXM_H
+
+#include <stdint.h>
+
+#define CM_REG32(addr) (*(volatile uint32_t *)(addr))
+#define CM_SYST_CSR CM_REG32(0xE000E010u)
+#define CM_SYST_RVR CM_REG32(0xE000E014u)
+#define CM_SYST_CVR CM_REG32(0xE000E018u)
+#define CM_NVIC_ISER0 CM_REG32(0xE000E100u)
+#define CM_NVIC_ICPR0 CM_REG32(0xE000E280u)
+#define CM_SCB_ICSR CM_REG32(0xE000ED04u)
+#define CM_SCB_AIRCR CM_REG32(0xE000ED0Cu)
+#define CM_SCB_CPACR CM_REG32(0xE000ED88u)
+#define CM_ICSR_PENDSTSET (1u << 26)
+
+static inline uint32_t cm_irq_save(void)
+{
+    uint32_t primask;
+    __asm__ volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
+    return primask;
+}
+
+static inline void cm_irq_restore(uint32_t primask)
+{
+    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+}
+
+static inline void cm_nvic_enable(uint32_t irq) { CM_NVIC_ISER0 = 1u << irq; }
+static inline void cm_nvic_clear_pending(uint32_t irq) { CM_NVIC_ICPR0 = 1u << irq; }
+
+/* SysTick free-running from the core clock, interrupting on every wrap (2^24 cycles). */
+static inline void cm_systick_start(void)
+{
+    CM_SYST_RVR = 0xFFFFFFu;
+    CM_SYST_CVR = 0;
+    CM_SYST_CSR = 0x7u;  /* processor clock, interrupt, enable */
+}
+
+/* Cycles since cm_systick_start(), given the wrap count the SysTick handler increments. */
+static inline uint64_t cm_systick_cycles(volatile const uint32_t *wraps)
+{
+    uint32_t key = cm_irq_save();
+    uint32_t w = *wraps;
+    uint32_t value = CM_SYST_CVR;
+    if (CM_SCB_ICSR & CM_ICSR_PENDSTSET) {  /* wrapped, handler not run yet: count it */
+        value = CM_SYST_CVR;
+        w++;
+    }
+    cm_irq_restore(key);
+    return ((uint64_t)w << 24) + (0xFFFFFFu - value);
+}
+
+/* Sleep until an interrupt unless `*events` moved since `*seen`; PRIMASK stays set across
+ * the WFI so an interrupt between the check and the WFI still wakes it. */
+static inline void cm_sleep(volatile const uint32_t *events, uint32_t *seen)
+{
+    uint32_t key = cm_irq_save();
+    if (*events == *seen) {
+        __asm__ volatile("dsb\n wfi" ::: "memory");
+    }
+    *seen = *events;
+    cm_irq_restore(key);
+}
+
+__attribute__((noreturn)) static inline void cm_reset(void)
+{
+    __asm__ volatile("dsb" ::: "memory");
+    CM_SCB_AIRCR = 0x05FA0000u | (1u << 2);  /* VECTKEY | SYSRESETREQ */
+    for (;;) {
+        __asm__ volatile("wfi");
+    }
+}
+
+#endif /* PED_CORTEXM_H */

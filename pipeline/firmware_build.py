@@ -1,0 +1,269 @@
+"""Firmware builds: offline targets, compiler flags, `pio run`/upload, and the image budget.
+
+One table (`TARGETS`) says, per offline target, where its board code lives, how to compile
+for it and how QEMU runs it; the PlatformIO builder (`boards/pio-platform/builder/main.py`)
+and the benchmarks both read it. The linked image is checked against
+`boards/<board>/board.toml` (`check_budget`): an overflow is a PedError naming the overflow
+in bytes and the largest stage, raised before anything is flashed.
+
+Contract for the model directory (`ped codegen` output, or `firmware/fake` by default): its
+`*.c` files are compiled with it on the include path; per-stage objects are named after the
+stage (`stage_01.c` -> `stage_01.o`) so the budget check can attribute bytes to stages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.boards import Board, load_board
+from pipeline.data.recipe import REPO_ROOT
+from pipeline.errors import PedError
+
+FAKE_MODEL_DIR = REPO_ROOT / "firmware" / "fake"
+PIO_BUILD_DIR = REPO_ROOT / ".pio" / "build"
+WARNINGS = ("-Wall", "-Wextra", "-Werror")
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to build and run one PlatformIO env (an offline board or a real one)."""
+
+    name: str                     # PlatformIO env name
+    board: str                    # folder under boards/ with board.toml
+    board_src: str                # folder under boards/ with board.c (and startup/linker)
+    cpu_flags: tuple[str, ...] = ()
+    cc: str = "arm-none-eabi-gcc"
+    qemu_machine: str = ""        # QEMU -M, empty for non-emulated
+    ldscript: str = ""            # relative to boards/<board_src>
+    extra_defines: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def host(self) -> bool:
+        return self.cc == "gcc"
+
+    def tool(self, name: str) -> str:
+        """A binutils tool beside the compiler: gcc -> readelf, arm-none-eabi-gcc -> ..."""
+        return self.cc.removesuffix("gcc") + name
+
+    @property
+    def readelf(self) -> str:
+        return self.tool("readelf")
+
+    @property
+    def program_name(self) -> str:
+        return "program" if self.host else "firmware.elf"
+
+    def elf(self, build_dir: Path = PIO_BUILD_DIR) -> Path:
+        return build_dir / self.name / self.program_name
+
+
+M4F = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
+M3 = ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft")
+TARGETS: dict[str, Target] = {
+    "native": Target("native", "native", "native", cc="gcc",
+                     extra_defines={"FAKE_LAYER_US": "10000",
+                                    "PED_TEST_OVERRUN_SLACK_US": "20000"}),
+    "qemu-m4": Target("qemu-m4", "qemu-m4", "mps2", M4F, qemu_machine="mps2-an386",
+                      ldscript="link.ld"),
+    "qemu-m3": Target("qemu-m3", "qemu-m3", "mps2", M3, qemu_machine="mps2-an385",
+                      ldscript="link.ld"),
+}
+REAL_TARGETS = ("nano33ble", "nucleo-l476rg", "esp32s3", "pico")
+ICOUNT_SHIFT = 5  # 2^5 ns of virtual time per instruction
+
+
+def get_target(name: str) -> Target:
+    """The offline target `name`; real boards are refused with the reason."""
+    if name in TARGETS:
+        return TARGETS[name]
+    if name in REAL_TARGETS:
+        raise PedError(f"'{name}' is a real board: its PlatformIO platform and toolchain must be "
+                       "downloaded, which this machine cannot do",
+                       f"on a machine with internet run `pio run -e {name}`; here use one of: "
+                       f"{', '.join(TARGETS)}")
+    raise PedError(f"no firmware target named '{name}'",
+                   f"use one of: {', '.join([*TARGETS, *REAL_TARGETS])}")
+
+
+def model_dir(given: Path | None = None) -> Path:
+    """The generated model to build in: `given`, else $PED_MODEL_DIR, else the fake demo model."""
+    raw = str(given) if given is not None else os.environ.get("PED_MODEL_DIR", "")
+    path = Path(raw).resolve() if raw else FAKE_MODEL_DIR
+    if not (path / "ped_model.h").is_file():
+        raise PedError(f"PED_MODEL_DIR={path} has no ped_model.h",
+                       "point it at `ped codegen`'s output (build/<dataset>/firmware) or unset it")
+    return path
+
+
+def compile_flags(t: Target) -> list[str]:
+    """C flags for target t: C99, warnings as errors, size-optimised, dead code removable."""
+    return ["-std=c99", *WARNINGS, "-Os", "-g", "-ffunction-sections", "-fdata-sections",
+            *t.cpu_flags]
+
+
+def defines(t: Target, board: Board) -> dict[str, str]:
+    """Preprocessor constants (values as C source text): clock, board name, target extras."""
+    return {"PED_CPU_HZ": f"{board.clock_hz}u", "PED_BOARD_NAME": f'"{t.board}"',
+            **t.extra_defines}
+
+
+def link_flags(t: Target, map_file: Path) -> list[str]:
+    flags = [*t.cpu_flags, "-Wl,--gc-sections", f"-Wl,-Map,{map_file}"]
+    if not t.host:
+        flags += ["-T", str(REPO_ROOT / "boards" / t.board_src / t.ldscript),
+                  "--specs=nano.specs", "--specs=nosys.specs"]
+    return flags
+
+
+def qemu_command(t: Target, elf: Path, serial: str = "stdio", power: str = "null") -> list[str]:
+    """QEMU running `elf` deterministically (-icount): serial0 = the UART, serial1 = power port."""
+    if not t.qemu_machine:
+        raise PedError(f"target {t.name} is not emulated", "use qemu-m4 or qemu-m3")
+    return ["qemu-system-arm", "-M", t.qemu_machine, "-nographic", "-monitor", "none",
+            "-serial", serial, "-serial", power,
+            "-semihosting-config", "enable=on,target=native",
+            "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off", "-kernel", str(elf)]
+
+
+# ---- image sizes and the budget ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ImageSize:
+    flash: int    # bytes stored in flash: code, read-only data, .data's initial values
+    ram: int      # bytes of RAM: .data, .bss (arena, buffers), stack
+    sections: dict[str, tuple[int, str]]  # name -> (bytes, readelf flags)
+
+
+def image_size(t: Target, elf: Path) -> ImageSize:
+    """Flash and RAM of a linked ELF from its allocated sections (readelf -S)."""
+    out = _run([t.readelf, "-SW", str(elf)])
+    sections: dict[str, tuple[int, str]] = {}
+    pat = re.compile(r"\]\s+(\S+)\s+(\S+)\s+[0-9a-f]+\s+[0-9a-f]+\s+([0-9a-f]+)\s+\S+\s+(\S*)")
+    for line in out.splitlines():
+        m = pat.search(line)
+        if m and "A" in m.group(4):
+            sections[m.group(1)] = (int(m.group(3), 16), m.group(2) + ":" + m.group(4))
+    flash = sum(n for n, kind in sections.values() if not kind.startswith("NOBITS"))
+    ram = sum(n for n, kind in sections.values() if "W" in kind.split(":")[1])
+    return ImageSize(flash, ram, sections)
+
+
+def object_sizes(map_file: Path) -> dict[str, dict[str, int]]:
+    """Bytes each object file (path as the linker saw it) put into .text, .rodata, .data and
+    .bss, from a GNU ld map file (archive members appear as `lib.a(member.o)`)."""
+    sizes: dict[str, dict[str, int]] = {}
+    section = ""
+    body = map_file.read_text(errors="replace").split("Linker script and memory map", 1)[-1]
+    entry = re.compile(r"^\s(\.[\w.$-]+|COMMON)?\s*0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(\S+\.o\)?)$")
+    for line in body.splitlines():
+        head = re.match(r"^\s(\.[\w.$-]+|COMMON)\s*$", line)
+        if head:
+            section = head.group(1)
+            continue
+        m = entry.match(line)
+        if not m:
+            continue
+        name = m.group(1) or section
+        kind = next((k for k, prefixes in _KINDS.items() if name.startswith(prefixes)), None)
+        if kind:
+            slot = sizes.setdefault(m.group(3), dict.fromkeys(_KINDS, 0))
+            slot[kind] += int(m.group(2), 16)
+    return sizes
+
+
+_KINDS = {"text": (".text", ".init", ".fini", ".ARM"), "rodata": (".rodata",),
+          "data": (".data",), "bss": (".bss", "COMMON")}
+
+
+def _stage_of(path: str) -> str:
+    return Path(path.split("(")[-1].rstrip(")")).stem
+
+
+def check_budget(t: Target, elf: Path | str, map_file: Path | str | None = None) -> ImageSize:
+    """Refuse an image bigger than boards/<board>/board.toml allows (PedError), else its size."""
+    elf, map_file = Path(elf), Path(map_file) if map_file else None
+    board = load_board(t.board)
+    size = image_size(t, elf)
+    over = []
+    if size.flash > board.flash_bytes:
+        over.append(f"flash {size.flash:,} B > {board.flash_bytes:,} B "
+                    f"(over by {size.flash - board.flash_bytes:,} bytes)")
+    if size.ram > board.ram_bytes:
+        over.append(f"RAM {size.ram:,} B > {board.ram_bytes:,} B "
+                    f"(over by {size.ram - board.ram_bytes:,} bytes)")
+    if not over:
+        return size
+    stage = "no per-stage objects (stage_*.o) found"
+    if map_file and map_file.is_file():
+        stages: dict[str, tuple[int, int]] = {}
+        for path, k in object_sizes(map_file).items():
+            if _stage_of(path).startswith("stage_"):
+                stages[_stage_of(path)] = (k["text"] + k["rodata"] + k["data"],
+                                           k["data"] + k["bss"])
+        if stages:
+            name, (fl, rm) = max(stages.items(), key=lambda kv: kv[1][0] + kv[1][1])
+            stage = f"largest stage {name}: {fl:,} B flash, {rm:,} B RAM"
+    raise PedError(f"{t.name} image does not fit {t.board}: {'; '.join(over)}; {stage}",
+                   "distill smaller or fewer students (the budget in board.toml), or pick a board "
+                   "with more memory")
+
+
+# ---- PlatformIO --------------------------------------------------------------------------
+
+def pio_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "platformio", *args]
+
+
+def _run(cmd: list[str], **kw) -> str:
+    if shutil.which(cmd[0]) is None and cmd[0] != sys.executable:
+        raise PedError(f"'{cmd[0]}' is not installed", "run scripts/bootstrap.sh")
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if res.returncode != 0:
+        raise PedError(f"`{' '.join(cmd)}` failed:\n{res.stdout[-2000:]}{res.stderr[-2000:]}",
+                       "see the output above")
+    return res.stdout
+
+
+def _ensure_platformio() -> None:
+    if not (REPO_ROOT / ".piocore" / "packages" / "tool-scons" / "package.json").is_file():
+        res = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")])
+        if res.returncode != 0:
+            raise PedError("offline PlatformIO could not be prepared (output above)",
+                           "run scripts/bootstrap.sh")
+
+
+def build(name: str, model: Path | None = None) -> ImageSize:
+    """`pio run -e name` with the model directory, then the budget check (PedError on overflow)."""
+    t = get_target(name)
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)),  # refused here if no model
+               PED_BUDGET_BY_CALLER="1")  # checked below, as a PedError
+    _ensure_platformio()
+    res = subprocess.run(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
+    if res.returncode != 0:
+        raise PedError(f"`pio run -e {t.name}` failed (output above)",
+                       "fix the first error it shows")
+    return check_budget(t, t.elf(), t.elf().parent / "firmware.map")
+
+
+def flash(name: str, port: str | None = None, model: Path | None = None) -> None:
+    """Build (budget-checked) then upload; on QEMU that starts the emulator in the foreground."""
+    build(name, model)
+    t = get_target(name)
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)), PED_BUDGET_BY_CALLER="1")
+    if port:
+        env["PED_UPLOAD_PORT"] = port
+    cmd = pio_command("run", "-e", t.name, "-t", "upload")  # up to date: just built
+    if port:
+        cmd += ["--upload-port", port]
+    res = subprocess.run(cmd, cwd=REPO_ROOT, env=env)
+    if res.returncode not in (0, -2, 130):
+        raise PedError(f"upload to {t.name} failed (output above)",
+                       "check the port, or run `pio run -e " + t.name + " -t upload -v`")
+
+

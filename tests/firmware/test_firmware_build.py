@@ -1,0 +1,184 @@
+"""Firmware build plumbing: target table, image sizes, the board budget check, `ped build`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.boards import load_board
+from pipeline.errors import PedError
+from pipeline.firmware_build import (
+    REAL_TARGETS,
+    TARGETS,
+    check_budget,
+    compile_flags,
+    get_target,
+    image_size,
+    link_flags,
+    object_sizes,
+    qemu_command,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+M4 = TARGETS["qemu-m4"]
+
+
+def _link(tmp: Path, sources: dict[str, str]) -> tuple[Path, Path]:
+    """Compile and link C sources for qemu-m4 with the real linker script; (elf, map)."""
+    for name, text in sources.items():
+        (tmp / name).write_text(text)
+    objs = []
+    for name in sources:
+        obj = tmp / name.replace(".c", ".o")
+        subprocess.run([M4.cc, *compile_flags(M4), "-c", str(tmp / name), "-o", str(obj)],
+                       check=True)
+        objs.append(str(obj))
+    elf, map_file = tmp / "fw.elf", tmp / "fw.map"
+    subprocess.run([M4.cc, *objs, *link_flags(M4, map_file), "-o", str(elf)], check=True)
+    return elf, map_file
+
+
+MAIN = ("#include <stdint.h>\nextern const uint8_t stage_01_w[], stage_02_w[];\n"
+        "extern uint8_t stage_02_scratch[];\nvoid Reset_Handler(void);\nint main(void);\n"
+        "void Reset_Handler(void) { main(); }\n"
+        "int main(void) { stage_02_scratch[0] = 1; "
+        "return stage_01_w[0] + stage_02_w[1] + stage_02_scratch[5]; }\n")
+
+
+def test_budget_overflow_names_stage_and_bytes(tmp_path: Path) -> None:
+    """An image over board.toml's flash is refused with the overflow in bytes and the stage."""
+    elf, map_file = _link(tmp_path, {
+        "main.c": MAIN,
+        "stage_01.c": "#include <stdint.h>\nconst uint8_t stage_01_w[20000] = {1};\n",
+        "stage_02.c": "#include <stdint.h>\nconst uint8_t stage_02_w[300000] = {2};\n"
+                      "uint8_t stage_02_scratch[1000];\n",
+    })
+    size = image_size(M4, elf)
+    limit = load_board("qemu-m4").flash_bytes
+    assert size.flash > limit
+    with pytest.raises(PedError) as err:
+        check_budget(M4, elf, map_file)
+    msg = err.value.problem
+    assert f"over by {size.flash - limit:,} bytes" in msg
+    assert "largest stage stage_02: 300," in msg
+    assert msg.count("over by") == 1  # RAM fits
+    stages = {Path(p).stem: k for p, k in object_sizes(map_file).items()}
+    assert stages["stage_02"]["rodata"] == 300000
+    assert stages["stage_02"]["bss"] == 1000
+
+
+def test_budget_ram_overflow(tmp_path: Path) -> None:
+    elf, map_file = _link(tmp_path, {
+        "main.c": MAIN,
+        "stage_01.c": "#include <stdint.h>\nconst uint8_t stage_01_w[16] = {1};\n",
+        "stage_02.c": "#include <stdint.h>\nconst uint8_t stage_02_w[16] = {2};\n"
+                      "uint8_t stage_02_scratch[70000];\n",
+    })
+    size = image_size(M4, elf)
+    limit = load_board("qemu-m4").ram_bytes
+    with pytest.raises(PedError, match=rf"RAM .* \(over by {size.ram - limit:,} bytes\)"):
+        check_budget(M4, elf, map_file)
+
+
+def test_image_size_agrees_with_size_tool(tmp_path: Path) -> None:
+    """flash = text + data and RAM = data + bss, as arm-none-eabi-size counts them."""
+    elf, _ = _link(tmp_path, {
+        "main.c": MAIN,
+        "stage_01.c": "#include <stdint.h>\nconst uint8_t stage_01_w[100] = {1};\n"
+                      "uint32_t counter = 5;\n",
+        "stage_02.c": "#include <stdint.h>\nconst uint8_t stage_02_w[16] = {2};\n"
+                      "uint8_t stage_02_scratch[300];\n",
+    })
+    out = subprocess.run([M4.tool("size"), str(elf)], capture_output=True, text=True,
+                         check=True).stdout.splitlines()[1].split()
+    text, data, bss = (int(v) for v in out[:3])
+    size = image_size(M4, elf)
+    assert size.flash == text + data
+    assert size.ram == data + bss
+    assert check_budget(M4, elf) == size
+
+
+def test_targets_are_refused_clearly() -> None:
+    with pytest.raises(PedError, match="real board"):
+        get_target(REAL_TARGETS[0])
+    with pytest.raises(PedError, match="no firmware target named 'm5'"):
+        get_target("m5")
+
+
+def test_qemu_command_is_deterministic() -> None:
+    cmd = qemu_command(M4, Path("fw.elf"))
+    assert cmd[:3] == ["qemu-system-arm", "-M", "mps2-an386"]
+    assert re.match(r"shift=\d+,align=off,sleep=off", cmd[cmd.index("-icount") + 1])
+    assert "enable=on,target=native" in cmd
+
+
+@pytest.mark.slow
+def test_ped_build_cli(platformio_ready: Path) -> None:
+    """`ped build --target qemu-m4` builds with the fake model and reports the budget."""
+    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--target", "qemu-m4"],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "within budget" in res.stdout + res.stderr
+    bad = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--target", "qemu-m4",
+                          "--model", str(ROOT / "boards")],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2
+    assert "has no ped_model.h" in bad.stdout + bad.stderr
+
+
+def test_nano33ble_board_compiles_and_links(tmp_path: Path) -> None:
+    """The bare-metal nRF52840 board needs no vendor SDK, so the system arm-none-eabi-gcc can
+    compile (-Werror) and link it with its own linker script. (Not run: no hardware here.)"""
+    srcs = [*(ROOT / "firmware" / "src").glob("*.c"), *(ROOT / "firmware" / "fake").glob("*.c"),
+            ROOT / "firmware" / "app" / "main.c", ROOT / "boards" / "nano33ble" / "board.c"]
+    elf = tmp_path / "nano.elf"
+    subprocess.run([M4.cc, *compile_flags(M4), "-DPED_CPU_HZ=64000000u",
+                    f"-I{ROOT / 'firmware' / 'include'}", f"-I{ROOT / 'firmware' / 'fake'}",
+                    f"-I{ROOT / 'boards' / 'cortexm'}", *map(str, srcs),
+                    "-T", str(ROOT / "boards" / "nano33ble" / "link.ld"), "-Wl,--gc-sections",
+                    "--specs=nano.specs", "--specs=nosys.specs", "-o", str(elf)], check=True)
+    size = image_size(M4, elf)
+    assert 0 < size.flash <= load_board("nano33ble").flash_bytes
+    vectors = subprocess.run([M4.tool("readelf"), "-SW", str(elf)], capture_output=True,
+                             text=True, check=True).stdout
+    assert re.search(r"\.text\s+PROGBITS\s+00010000", vectors), vectors
+
+
+@pytest.mark.slow
+def test_ped_build_refuses_oversized_model(platformio_ready: Path) -> None:
+    """A model directory whose stage_01 cannot fit is refused by `ped build` with the bytes
+    over and the stage named, and `pio run -t upload` never starts QEMU."""
+    model = ROOT / "tests" / "firmware" / "data" / "oversized_model"
+    res = subprocess.run([sys.executable, "-m", "pipeline.cli", "build", "--target", "qemu-m4",
+                          "--model", str(model)],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    out = res.stdout + res.stderr
+    assert res.returncode == 2, out[-3000:]
+    assert re.search(r"over by [\d,]+ bytes\); largest stage stage_01: 300,\d{3} B flash", out), out
+    up = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "qemu-m4", "-t",
+                         "upload"],
+                        cwd=platformio_ready, capture_output=True, text=True, timeout=300,
+                        env={**os.environ, "PED_MODEL_DIR": str(model)})
+    assert up.returncode != 0
+    assert "does not fit qemu-m4" in up.stdout + up.stderr
+    assert "qemu-system-arm" not in up.stdout
+
+
+@pytest.mark.slow
+def test_qemu_m3_image_is_integer_only(platformio_ready: Path) -> None:
+    """The Cortex-M3 build (soft-float ABI, no FPU) links no floating-point helpers at all:
+    the scheduler, aggregation and board code are integer-only."""
+    res = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "qemu-m3"],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:]
+    m3 = TARGETS["qemu-m3"]
+    syms = subprocess.run([m3.tool("nm"), str(m3.elf())], capture_output=True, text=True,
+                          check=True).stdout
+    assert "ped_infer" in syms
+    floats = re.findall(r"\b__aeabi_[fd]\w+|\b__(?:add|sub|mul|div)[sd]f3\b", syms)
+    assert floats == [], floats
