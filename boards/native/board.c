@@ -29,6 +29,8 @@
 #include "ped/energy.h"
 #include "ped/ring.h"
 
+#define PTY_ENV "PED_NATIVE_PTY_FD"
+
 #define CPU_HZ 1000000000u
 #define BATTERY_THRESHOLD 100u   /* permille */
 #define BATTERY_DRAIN 1u         /* default: 1 permille per 10^9 cycles (one second here) */
@@ -180,9 +182,15 @@ ped_status_t board_init(void)
     if (make_timer(SIGRTMIN, &g.deadline_timer) || make_timer(SIGRTMIN + 1, &g.battery_timer)) {
         return PED_ERR_NOT_SUPPORTED;
     }
-    g.pty = posix_openpt(O_RDWR | O_NOCTTY);
-    if (g.pty < 0 || grantpt(g.pty) || unlockpt(g.pty)) {
-        return PED_ERR_NOT_SUPPORTED;
+    /* After board_reset() the re-executed process keeps its pty, as a real board keeps its
+     * USB serial port across a reset: the descriptor number arrives in PTY_ENV. */
+    const char *kept = getenv(PTY_ENV);
+    g.pty = kept ? atoi(kept) : -1;
+    if (g.pty < 0 || fcntl(g.pty, F_GETFD) < 0) {
+        g.pty = posix_openpt(O_RDWR | O_NOCTTY);
+        if (g.pty < 0 || grantpt(g.pty) || unlockpt(g.pty)) {
+            return PED_ERR_NOT_SUPPORTED;
+        }
     }
     struct termios tio;
     if (tcgetattr(g.pty, &tio) == 0) {
@@ -292,6 +300,9 @@ void board_sleep(void)
 
 void board_reset(void)
 {
+    char fd[16];
+    snprintf(fd, sizeof fd, "%d", g.pty);
+    setenv(PTY_ENV, fd, 1);
     fflush(stdout);
     execl("/proc/self/exe", "/proc/self/exe", (char *)NULL);
     _exit(1);

@@ -315,7 +315,11 @@ static void on_text(ped_app_t *app, char *cmd)
         return;
     }
     if (strcmp(argv[0], "name") == 0) {
-        say("m-name-ped-[", board_name());
+        line_t l = {.len = 0};
+        l_str(&l, "m-name-ped-[");
+        l_str(&l, board_name());
+        l_str(&l, "]");
+        l_send(&l);
     } else if (strcmp(argv[0], "profile") == 0) {
         say("m-profile-[ped B-DISTIL anytime ensemble]", "");
         line_t l = {.len = 0};
@@ -401,15 +405,15 @@ void ped_app_byte(ped_app_t *app, uint8_t byte)
         app->unit = UNIT_NONE;
         return;
     }
-    if (byte == '%') {
-        app->unit = UNIT_NONE;
+    if (byte == '%') { /* the unit stays TEXT while the command runs: no binary STAGE frames */
         if (app->line_overflow) {
             say("e-[command too long]", "");
             say("m-ready", "");
-            return;
+        } else {
+            app->line[app->line_len] = 0;
+            on_text(app, app->line);
         }
-        app->line[app->line_len] = 0;
-        on_text(app, app->line);
+        app->unit = UNIT_NONE;
         return;
     }
     if (app->line_len + 1u < sizeof app->line) {

@@ -1,138 +1,143 @@
-"""The application firmware end to end over its serial port: native (pty, SIGUSR1 brown-out)
-and qemu-m4 (UART0 on stdio, battery power port on TCP). It answers the debug command
-`i <deadline_us> <exit_margin> <input byte>` with stage lines and a done line."""
+"""The firmware application end to end over its serial port, driven by the HIL harness:
+binary protocol (docs/protocol.md) and the EEMBC text mode, on native (pty) and qemu-m4
+(UART on a TCP socket, -icount). The demo model's stages emit the golden int8 logits of
+tests/firmware/fw_golden.py, so every int32 score is checked against pipeline/aggregate.py."""
 
 from __future__ import annotations
 
-import os
-import re
-import select
-import signal
-import socket
+import random
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-import serial
 from fw_golden import vectors
 
-from pipeline.firmware_build import PIO_BUILD_DIR, TARGETS, qemu_command
+from pipeline import protocol as P
+from pipeline.firmware_build import PIO_BUILD_DIR
+from pipeline.harness import targets
+from pipeline.harness.device import Device
+from pipeline.harness.errors import DeviceReset, PortError
+from pipeline.harness.hil import with_resets
+from pipeline.harness.link import Link
 
-CLS = vectors()["cls"]  # [stage][sample] classes per pipeline/aggregate.py
-
-
-def _pio_run(root: Path, env: str) -> None:
-    res = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", env], cwd=root,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-
-
-def _read_until(read_line, pattern: str, timeout: float = 30.0) -> list[str]:
-    lines, end = [], time.monotonic() + timeout
-    while time.monotonic() < end:
-        line = read_line()
-        if line:
-            lines.append(line.strip())
-            if re.search(pattern, line):
-                return lines
-    raise AssertionError(f"no '{pattern}' within {timeout} s; got {lines}")
+V = vectors()
+PROGRAM = {"native": "program", "qemu-m4": "firmware.elf"}
+# a deadline that admits stage 1 but not stage 2 (fake stages: native 40 ms CPU, qemu 2 ms)
+ONE_STAGE_DEADLINE_US = {"native": 60_000, "qemu-m4": 12_000}
 
 
-def _check_full_run(lines: list[str], sample: int) -> None:
-    stages = [ln for ln in lines if ln.startswith("stage ")]
-    assert len(stages) == 4, lines
-    for k, ln in enumerate(stages):
-        assert ln.startswith(f"stage {k + 1} class {CLS[k][sample]} "), ln
-    assert re.match(rf"done stages 4 class {CLS[3][sample]} reason all", lines[-1]), lines
+@pytest.fixture(scope="module", params=["native", "qemu-m4"])
+def device(request, platformio_ready: Path):
+    target = request.param
+    res = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", target],
+                         cwd=platformio_ready, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-3000:]
+    with targets.running(target, PIO_BUILD_DIR / target / PROGRAM[target]) as t, \
+            Link(t.url, timeout=5, connect_timeout=10) as link:
+        dev = Device(link)
+        with_resets(dev, dev.hello, lambda _: None)
+        yield target, dev
 
 
 @pytest.mark.slow
-def test_native_app_over_pty(platformio_ready: Path) -> None:
-    _pio_run(platformio_ready, "native")
-    proc = subprocess.Popen([str(PIO_BUILD_DIR / "native" / "program")],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        banner = proc.stdout.readline()
-        m = re.search(r"serial on (\S+); brown-out: kill -USR1 (\d+)", banner)
-        assert m, banner
-        with serial.serial_for_url(m.group(1), timeout=1) as port:
-            def read_line() -> str:
-                return port.readline().decode()
-
-            _read_until(read_line, r"^ped native stages 4 classes 7 status ok")
-            port.write(b"i 0 0 5\n")
-            _check_full_run(_read_until(read_line, r"^done"), 5)
-            port.write(b"i 60000 0 5\n")  # native stages: 40 ms CPU time, profiled
-            done = _read_until(read_line, r"^done")[-1]
-            assert re.match(rf"done stages 1 class {CLS[0][5]} reason admission", done), done
-            os.kill(int(m.group(2)), signal.SIGUSR1)  # host brown-out command
-            port.write(b"i 0 0 5\n")
-            done = _read_until(read_line, r"^done")[-1]
-            assert done.startswith("done stages 0 class 3 (default) reason battery"), done
-    finally:
-        proc.kill()
-        proc.wait()
+def test_info_describes_the_model(device):
+    target, dev = device
+    info = dev.hello()
+    assert (info.proto, info.n_stages, info.n_classes, info.input_len) == (1, 4, 7, 1)
+    assert info.board == target and info.arena_bytes == 64
 
 
 @pytest.mark.slow
-def test_qemu_app_over_uart(platformio_ready: Path) -> None:
-    _pio_run(platformio_ready, "qemu-m4")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        power_port = s.getsockname()[1]
-    cmd = qemu_command(TARGETS["qemu-m4"], PIO_BUILD_DIR / "qemu-m4" / "firmware.elf",
-                       serial="stdio", power=f"tcp:127.0.0.1:{power_port},server=on,wait=off")
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    buf = b""
-
-    def read_line() -> str:
-        nonlocal buf
-        if b"\n" not in buf:
-            ready, _, _ = select.select([proc.stdout], [], [], 1.0)
-            if ready:
-                buf += os.read(proc.stdout.fileno(), 4096)
-        if b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            return line.decode()
-        return ""
-
-    def send(text: str) -> None:
-        proc.stdin.write(text.encode())
-        proc.stdin.flush()
-
-    try:
-        _read_until(read_line, r"^ped qemu-m4 stages 4 classes 7 status ok")
-        send("i 0 0 6\n")
-        _check_full_run(_read_until(read_line, r"^done"), 6)
-        send("i 12000 0 6\n")  # qemu fake stages: 4 x 2 ms; admission refuses stage 2
-        done = _read_until(read_line, r"^done")[-1]
-        assert re.match(rf"done stages 1 class {CLS[0][6]} reason admission", done), done
-        power = socket.create_connection(("127.0.0.1", power_port), timeout=10)
-        power.sendall(bytes([5]))  # host command: battery to 5 % (below the 10 % threshold)
-        time.sleep(0.5)
-        send("i 0 0 6\n")
-        done = _read_until(read_line, r"^done")[-1]
-        assert done.startswith("done stages 0 class 3 (default) reason battery"), done
-        power.close()
-    finally:
-        proc.kill()
-        proc.wait()
+def test_every_stage_score_equals_the_python_aggregation(device):
+    _, dev = device
+    for sample in range(len(V["cls"][0])):
+        dev.upload(np.array([sample], np.int8))
+        inf = dev.infer()
+        assert inf.done.reason == P.StopReason.ALL and inf.done.stages == 4
+        for k, st in enumerate(inf.stages):
+            assert st.stage == k + 1
+            assert list(st.scores) == V["acc"][k][sample].tolist()
+            assert st.cls == V["cls"][k][sample] and st.margin == V["margin"][k][sample]
+        assert inf.done.cls == V["cls"][3][sample]
 
 
 @pytest.mark.slow
-def test_ped_flash_native_runs_the_firmware(platformio_ready: Path) -> None:
-    """`ped flash --target native` builds, checks the budget and starts the firmware, whose
-    pty answers."""
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "flash", "--target", "native"],
-                            cwd=platformio_ready, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        lines = _read_until(proc.stdout.readline, r"serial on /dev/pts/\d+", timeout=120)
-        path = re.search(r"serial on (\S+);", lines[-1]).group(1)
-        with serial.serial_for_url(path, timeout=1) as port:
-            _read_until(lambda: port.readline().decode(), r"^ped native stages 4")
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+def test_deadline_admission_threshold_and_battery(device):
+    target, dev = device
+    dev.upload(np.array([5], np.int8))
+    inf = dev.infer(deadline_us=ONE_STAGE_DEADLINE_US[target])
+    assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.ADMISSION)
+    inf = dev.infer(max_stages=2)
+    assert (inf.done.stages, inf.done.reason) == (2, P.StopReason.ALL)
+    margin1 = int(V["margin"][0][5])
+    inf = dev.infer(threshold=max(1, margin1))
+    assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.CONFIDENT)
+    dev.battery(50)  # below the brown-out threshold
+    inf = dev.infer()
+    assert (inf.done.stages, inf.done.reason, inf.done.cls) == (0, P.StopReason.BATTERY, 3)
+    dev.battery(1000)
+    assert dev.infer().done.stages == 4
+
+
+@pytest.mark.slow
+def test_bad_frames_are_answered_and_the_device_resynchronises(device):
+    _, dev = device
+    link, rng = dev.link, random.Random(7)
+    frame = bytearray(P.encode(P.Msg.HELLO, 123))
+    frame[3] ^= 0x10  # flipped bit
+    garbage = bytes(rng.randrange(1, 32) for _ in range(300))  # binary-looking noise
+    link.port.write(bytes(frame) + b"\x01\x02\x03\x00" + garbage + b"\x00" +
+                    P.encode(P.Msg.HELLO, 124)[:-6] + b"\x00")  # truncated
+    time.sleep(1.0)
+    errors = [P.parse(p).code for p in link.reader.feed(link.port.read(4096))
+              if isinstance(p, P.Packet) and p.type == P.Msg.ERROR]
+    assert P.ErrorCode.BAD_CRC in errors or P.ErrorCode.BAD_FRAME in errors
+    assert P.ErrorCode.TOO_LONG in errors
+    assert dev.hello().n_stages == 4  # still answering
+
+
+@pytest.mark.slow
+def test_eembc_text_mode(device):
+    target, dev = device
+    port = dev.link.port
+    time.sleep(0.3)
+    port.reset_input_buffer()  # late binary replies of earlier tests
+
+    def ask(cmd: str) -> list[str]:
+        port.write(cmd.encode())
+        out, end = b"", time.monotonic() + 10
+        while not out.endswith(b"m-ready\r\n") and time.monotonic() < end:
+            out += port.read(256)
+        return out.decode().split("\r\n")[:-1]
+
+    assert ask("name%") == [f"m-name-ped-[{target}]", "m-ready"]
+    assert ask("db load 1%") == ["m-[Expecting 1 bytes]", "m-ready"]
+    assert ask("db 06%") == ["m-load-done", "m-ready"]
+    assert ask("db print%")[0] == "m-buffer-06"
+    lines = ask("infer 2 1%")
+    assert lines[:4] == ["m-warmup-start-1", "m-warmup-done", "m-infer-start-2", "m-infer-done"]
+    assert lines[4].startswith("m-lap-us-")
+    expected = ",".join(str(v) for v in V["acc"][3][6])
+    assert lines[5] == f"m-results-[{expected}]"
+    assert ask("bogus%")[0].startswith("e-[")
+    assert dev.hello().n_stages == 4  # binary mode still works after text
+
+
+@pytest.mark.slow
+def test_reset_is_detected_and_the_link_survives(device):
+    _, dev = device
+    dev.link.send(P.Msg.RESET, 999)
+    with pytest.raises(DeviceReset):
+        for _ in range(3):
+            dev.link.receive(999, P.Msg.DONE, time.monotonic() + 5)
+    assert dev.hello().n_stages == 4
+
+
+def test_unplugged_port_is_a_clear_error_in_bounded_time():
+    t0 = time.monotonic()
+    with pytest.raises(PortError, match="cannot open /dev/ttyACM_missing") as err:
+        Link("/dev/ttyACM_missing", connect_timeout=0.5)
+    assert time.monotonic() - t0 < 5 and "port name" in err.value.fix
