@@ -126,9 +126,12 @@ def _describe(trial: Trial, t: int) -> str:
 
 
 def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path,
-                log: Callable[[str], None] = print) -> DistillResult:
+                log: Callable[[str], None] = print, resume_key: str = "") -> DistillResult:
+    """Rounds of B-DISTIL into out_dir; resumes accepted stages saved under the same
+    `resume_key` (default: the config hash)."""
     import keras
 
+    resume_key = resume_key or cfg.hash
     if cfg.objective not in OBJECTIVES:
         raise PedError(f"unknown objective '{cfg.objective}'", f"use one of {OBJECTIVES}")
     board = load_board(cfg.target)
@@ -142,7 +145,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                        f"teacher's {teacher_macs:,} MACs", "raise max_cost_fraction")
     f = {s: np.zeros_like(p.g[s]) for s in SPLITS}
     stages: list[Stage] = []
-    for rec in io.load_progress(out_dir, cfg.hash):  # resume
+    for rec in io.load_progress(out_dir, resume_key):  # resume
         model = keras.models.load_model(io.round_path(out_dir, rec["stage"]), compile=False)
         st = Stage(rec, model, {}, {})
         for s in SPLITS:
@@ -214,7 +217,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         io.round_path(out_dir, t).parent.mkdir(parents=True, exist_ok=True)
         model.save(io.round_path(out_dir, t))
         stages.append(st)
-        io.save_progress(out_dir, cfg.hash, [s.record for s in stages])
+        io.save_progress(out_dir, resume_key, [s.record for s in stages])
         log(f"round {t}: F_{t} val accuracy {100 * st.record['val_accuracy']:.1f}%, "
             f"residual {st.record['val_residual']:.3f}, alpha {alpha:.2f}")
     return DistillResult(stages, f, stop, pool)

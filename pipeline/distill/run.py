@@ -45,11 +45,11 @@ def ensemble_doc(res: DistillResult, outputs: list[list[dict]], p: Problem,
 
 def distill_run(ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher_metrics: dict,
                 cfg: DistillConfig, out_dir: Path, baselines: bool = True,
-                log: Callable[[str], None] = print) -> list[Path]:
+                log: Callable[[str], None] = print, resume_key: str = "") -> list[Path]:
     """Run B-DISTIL (+ baselines) into out_dir; returns the files written."""
     p = Problem.build(ds, teacher_logits)
     out_dir.mkdir(parents=True, exist_ok=True)
-    res = run_bdistil(p, teacher_metrics["macs"], cfg, out_dir, log)
+    res = run_bdistil(p, teacher_metrics["macs"], cfg, out_dir, log, resume_key)
     if not res.stages:
         from pipeline.errors import PedError
         raise PedError(f"B-DISTIL found no weak learner in round 1 ({res.stop_reason})",
