@@ -154,3 +154,13 @@ def test_over_budget_candidate_is_refused_and_never_trained():
     assert log[0].refused is not None and "flash" in log[0].refused
     assert refusal(CostRecord(10, 500, 20000, 0, 1, 0, "estimate"), board.budget) is not None
     assert refusal(CostRecord(10, 500, 2000, 0, 1, 0, "estimate"), board.budget) is None
+
+
+def test_cli_refuses_bad_options_before_training(tmp_path, capsys):
+    from pipeline.cli import main
+
+    assert main(["distill", "-d", "digits", "--target", "nope",
+                 "--build-dir", str(tmp_path)]) == 2
+    assert main(["distill", "-d", "digits", "--stages", "0",
+                 "--build-dir", str(tmp_path)]) == 2
+    assert not (tmp_path / "digits").exists()  # nothing ran
