@@ -30,7 +30,14 @@ from pipeline.data.prepare import SPLITS, Dataset
 from pipeline.distill import ensemble as io
 from pipeline.distill.cost import cost
 from pipeline.distill.findwl import Trial, find_wl, make_pool
-from pipeline.distill.game import Standardiser, adversary, edge, residual_norm, residuals
+from pipeline.distill.game import (
+    Standardiser,
+    adversary,
+    distill_gap,
+    edge,
+    residual_norm,
+    residuals,
+)
 from pipeline.distill.objective import (
     OBJECTIVES,
     line_search_alpha,
@@ -53,6 +60,7 @@ class DistillConfig:
     eta: float = 1.0  # adversary step size, standardised-logit units
     gamma: float = 0.02  # weak-learning threshold on the normalised edge in [-1, 1]
     max_tries: int = 3  # FIND-WL: candidates trained per round at most (0 = the whole pool)
+    escalate: float = 2.0  # FIND-WL: after a failure, skip to candidates >= this x its cycles
     bound: float = 3.0  # B: |f_t| <= B, standardised-logit units
     temperature: float = 0.6  # KD temperature, standardised-logit units
     ce_weight: float = 0.1
@@ -190,7 +198,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
                        key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
         found = find_wl(cands, board, train, cfg.gamma, lambda tr_, t=t: log(_describe(tr_, t)),
-                        cfg.max_tries)
+                        cfg.max_tries, cfg.escalate)
         if found is None:
             stop = f"no weak learner in round {t}"
             break
@@ -212,6 +220,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "test_accuracy": p.accuracy(f["test"], "test"),
             "train_residual": residual_norm(p.g["train"], f["train"]),
             "val_residual": residual_norm(p.g["val"], f["val"]),
+            "train_kl": distill_gap(p.g["train"], f["train"], cfg.temperature),
+            "val_kl": distill_gap(p.g["val"], f["val"], cfg.temperature),
             "round_file": f"stage_{t:02d}.keras",
         }
         io.round_path(out_dir, t).parent.mkdir(parents=True, exist_ok=True)

@@ -10,8 +10,10 @@ connection adds a "mix" layer). Choice beyond DESIGN.md: the walk starts at the 
 round's accepted architecture (the
 paper's FIND-WL also never goes back to cheaper classes), so students grow only when the
 adversary makes the cheap ones fail, and each round trains as few candidates as possible.
-`max_tries` (default 3 in DistillConfig) bounds the candidates trained per round: when the next
-three are no weak learners, bigger ones seldom are, and each try costs a full training.
+`max_tries` (default 3 in DistillConfig) bounds the candidates trained per round, and after a
+failure the search skips to candidates at least `escalate` (default 2) times as costly: the
+pool is dense at the cheap end, and three near-identical tiny candidates failing says little
+about a bigger one, while each try costs a full training.
 """
 
 from __future__ import annotations
@@ -49,22 +51,26 @@ def make_pool(kind: str, input_shape: tuple[int, ...], n_classes: int, teacher_m
 def find_wl(candidates: list[Candidate], board: Board,
             train: Callable[[Candidate], tuple[float, Any]], gamma: float,
             log: Callable[[Trial], None] = lambda t: None,
-            max_tries: int = 0) -> tuple[int, Trial] | None:
+            max_tries: int = 0, escalate: float = 1.0) -> tuple[int, Trial] | None:
     """(index, trial) of the first candidate that fits the budget and reaches edge >= gamma.
 
     `train(c)` fits c and returns (edge on held-out data, anything to keep). At most
-    `max_tries` candidates are trained (0 = all); refused ones do not count."""
-    tried = 0
+    `max_tries` candidates are trained (0 = all); refused ones do not count. After a failure,
+    candidates cheaper than `escalate` times the failed one's cycles are skipped."""
+    tried, floor = 0, 0.0
     for i, c in enumerate(candidates):
         if max_tries and tried >= max_tries:
             break
         rec = cost(c, board)
+        if rec.cycles < floor:
+            continue
         trial = Trial(c, rec)
         trial.refused = refusal(rec, board.budget)
         if trial.refused is None:
             trial.edge, trial.result = train(c)
             tried += 1
             trial.accepted = trial.edge >= gamma
+            floor = escalate * rec.cycles
         log(trial)
         if trial.accepted:
             return i, trial

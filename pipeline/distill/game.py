@@ -114,3 +114,13 @@ def residual_norm(teacher_std: np.ndarray, ensemble: np.ndarray) -> float:
 def edge(adv: Adversary, f: np.ndarray, bound: float) -> float:
     """Normalised edge in [-1, 1]: raw_edge / sum_ij |K+ - K-|."""
     return raw_edge(adv, f, bound) / max(float(np.abs(adv.kp - adv.km).sum()), 1e-12)
+
+
+def distill_gap(teacher_std: np.ndarray, ensemble: np.ndarray, temperature: float) -> float:
+    """Mean KL(softmax(g/T) || softmax(F/T)): the residual as the KD objective sees it."""
+    def log_softmax(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, np.float64) / temperature
+        a = a - a.max(axis=1, keepdims=True)
+        return a - np.log(np.exp(a).sum(axis=1, keepdims=True))
+    lp, lq = log_softmax(teacher_std), log_softmax(ensemble)
+    return float(np.mean(np.sum(np.exp(lp) * (lp - lq), axis=1)))

@@ -12,6 +12,9 @@ Strides depend only on the input size (halve while the size is above 7 pixels / 
 every conv candidate has at least that many blocks, so all students of a run end at the same
 resolution and any earlier feature map can be concatenated with any later student's map: the
 later student adds depth on top of the earlier one instead of recomputing low-level features.
+The output layer starts at zero, so a new stage starts as f_t = 0: the ensemble starts
+exactly at F_{t-1} and early stopping can only keep an improvement (with a random start the
+val loss began above F_{t-1}'s and later watch stages kept near-random weights, edge ~0).
 The head flattens instead of global-average-pooling: a 2-channel map pooled to 2 numbers
 cannot separate 10 classes (a first try reached 30% on digits), flattened it keeps the spatial
 layout for the price of R*C*L MACs. Keras model: inputs [x, *read maps], outputs
@@ -126,7 +129,7 @@ def build_student(c: Candidate):
             h = conv(w, KERNEL[kind], padding="same", activation="relu6", name="mix")(h)
     feature = layers.Identity(name=f"s{c.stage:02d}_f0")(h)
     h = layers.Flatten(name="flatten")(feature) if kind != "vector" else feature
-    u = layers.Dense(c.n_classes, name="dense_out")(h)
+    u = layers.Dense(c.n_classes, kernel_initializer="zeros", name="dense_out")(h)
     y = layers.Activation("tanh", name="logits")(u)
     return keras.Model([x, *feats], [y, feature], name=f"stage_{c.stage:02d}")
 
