@@ -72,29 +72,52 @@ def run_variant(run: str, name: str, cfg: DistillConfig) -> Path:
     return out / "metrics.json"
 
 
+def _rows(run: str, variants: list[str]) -> list[dict]:
+    """Per stage of one run: cumulative MACs and accuracy (%) per method (None = absent)."""
+    mp = ROOT / "build" / run / "students" / "metrics.json"
+    if not mp.is_file():
+        return []
+    m = json.loads(mp.read_text())
+    methods = {"B-DISTIL": m["bdistil"], "RESCHED": m.get("resched", []),
+               "RESCH-unif": m.get("resched_uniform", []),
+               "NO-RESCHED": m.get("no_resched", [])}
+    for v in variants:
+        vp = ROOT / "build" / run / "bench" / v / "metrics.json"
+        methods[v] = json.loads(vp.read_text())["bdistil"] if vp.is_file() else []
+    t = m["teacher"]
+    out = []
+    for i, row in enumerate(m["bdistil"]):
+        cells = {k: (100 * rows[i]["test_accuracy"] if i < len(rows) else None)
+                 for k, rows in methods.items()}
+        out.append({"k": row["stage"], "macs": row["cumulative_macs"],
+                    "pct": 100 * row["cumulative_macs"] / t["macs"],
+                    "teacher": 100 * t["test_accuracy"], **cells})
+    return out
+
+
 def table(runs: list[str], variants: list[str]) -> str:
-    cols = ["run", "k", "cum MACs", "% teacher", "B-DISTIL", *variants, "RESCHED",
-            "RESCH-unif", "NO-RESCHED", "teacher"]
+    methods = ["B-DISTIL", *variants, "RESCHED", "RESCH-unif", "NO-RESCHED"]
+    cols = ["run", "k", "cum MACs", "% teacher MACs", *methods, "teacher"]
     lines = [" | ".join(cols), " | ".join("---" for _ in cols)]
+
+    def fmt(v):
+        return "-" if v is None else f"{v:.1f}"
+
+    folds: dict[int, list[dict]] = {}
     for run in runs:
-        mp = ROOT / "build" / run / "students" / "metrics.json"
-        if not mp.is_file():
-            continue
-        m = json.loads(mp.read_text())
-        extra = {}
-        for v in variants:
-            vp = ROOT / "build" / run / "bench" / v / "metrics.json"
-            extra[v] = json.loads(vp.read_text())["bdistil"] if vp.is_file() else []
-        t = m["teacher"]
-        for i, row in enumerate(m["bdistil"]):
-            def acc(rows, i=i):
-                return f"{100 * rows[i]['test_accuracy']:.1f}" if i < len(rows) else "-"
-            cells = [run, str(row["stage"]), f"{row['cumulative_macs']:,}",
-                     f"{100 * row['cumulative_macs'] / t['macs']:.1f}", acc(m["bdistil"]),
-                     *(acc(extra[v]) for v in variants), acc(m.get("resched", [])),
-                     acc(m.get("resched_uniform", [])), acc(m.get("no_resched", [])),
-                     f"{100 * t['test_accuracy']:.1f}"]
-            lines.append(" | ".join(cells))
+        for r in _rows(run, variants):
+            lines.append(" | ".join([run, str(r["k"]), f"{r['macs']:,}", f"{r['pct']:.2f}",
+                                     *(fmt(r[m]) for m in methods), fmt(r["teacher"])]))
+            if run.startswith("watch"):
+                folds.setdefault(r["k"], []).append(r)
+    n_watch = sum(1 for r in runs if r.startswith("watch"))
+    for k, rs in sorted(folds.items()):
+        def mean(key, rs=rs):
+            vals = [r[key] for r in rs if r[key] is not None]
+            return sum(vals) / len(vals) if len(vals) == len(rs) else None
+        lines.append(" | ".join([f"watch mean ({len(rs)}/{n_watch} folds)", str(k),
+                                 f"{mean('macs'):,.0f}", f"{mean('pct'):.2f}",
+                                 *(fmt(mean(m)) for m in methods), fmt(mean("teacher"))]))
     return "\n".join(lines)
 
 
