@@ -127,7 +127,7 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
     from pipeline.distill.run import distill_run
 
     cfg = cfg or DistillConfig()
-    teacher_metrics = step_teacher(ctx)
+    teacher_metrics = step_teacher(replace(ctx, force=False))  # --force re-runs distill only
     run = ctx.run
     inputs = {
         "teacher_logits": run.output_hash("teacher", "teacher/logits.npz"),
