@@ -14,7 +14,14 @@ from rich.table import Table
 
 from pipeline.errors import PedError
 from pipeline.progress import console
-from pipeline.steps import Context, custom_recipe, step_data, step_quantize, step_teacher
+from pipeline.steps import (
+    Context,
+    custom_recipe,
+    step_data,
+    step_distill,
+    step_quantize,
+    step_teacher,
+)
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -74,6 +81,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="upload port (real boards), or QEMU's serial backend, e.g. pty or "
                         "tcp:127.0.0.1:4444,server=on,wait=off (default: pty)")
     p.set_defaults(func=cmd_flash)
+    p = sub.add_parser("distill", help="B-DISTIL: distill the teacher into K int8-ready students")
+    _common(p)
+    p.add_argument("--target", default=None, help="board whose per-student budget applies "
+                   "(boards/<name>/board.toml; default qemu-m4)")
+    p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
+    p.add_argument("--objective", choices=("residual_kd", "game"), default=None,
+                   help="weak-learner objective (default residual_kd; see docs/distill.md)")
+    p.add_argument("--no-connections", action="store_true",
+                   help="students do not read earlier students' feature maps")
+    p.add_argument("--gamma", type=float, default=None, help="weak-learning edge threshold")
+    p.add_argument("--eta", type=float, default=None, help="adversary step size")
+    p.add_argument("--student-epochs", type=int, default=None,
+                   help="max epochs per student (early stopping on val)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip RESCHED / NO-RESCHED (faster)")
+    p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("run", help="the whole pipeline, each step skipped when up to date")
     _common(p, dataset_required=False)
@@ -168,6 +192,47 @@ def print_quantize(result: dict) -> None:
 
 def cmd_quantize(args: argparse.Namespace) -> None:
     print_quantize(step_quantize(_context(args)))
+
+
+def _distill_config(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from pipeline.distill.bdistil import DistillConfig
+
+    cfg = DistillConfig()
+    given = {"target": args.target, "stages": args.stages, "objective": args.objective,
+             "gamma": args.gamma, "eta": args.eta, "seed": args.seed}
+    cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
+    if args.no_connections:
+        cfg = replace(cfg, connections=False)
+    if args.student_epochs:
+        cfg = replace(cfg, solver=replace(cfg.solver, epochs=args.student_epochs))
+    if cfg.stages < 1:
+        raise PedError(f"--stages {cfg.stages} is not a number of stages",
+                       "give --stages 1 or more")
+    return cfg
+
+
+def cmd_distill(args: argparse.Namespace) -> None:
+    from pipeline.boards import load_board
+
+    cfg = _distill_config(args)
+    load_board(cfg.target)  # refuse an unknown board before any training
+    ctx = _context(args)
+    m = step_distill(ctx, cfg, baselines=not args.no_baselines)
+    table = Table(title=f"{ctx.dataset}: test accuracy (%) by stage, teacher "
+                        f"{100 * m['teacher']['test_accuracy']:.1f}% at "
+                        f"{m['teacher']['macs']:,} MACs")
+    for col in ("stage", "student", "cum. MACs", "B-DISTIL", "RESCHED", "NO-RESCHED"):
+        table.add_column(col, justify="right")
+    for i, row in enumerate(m["bdistil"]):
+        def acc(key: str, i: int = i) -> str:
+            rows = m.get(key) or []
+            return f"{100 * rows[i]['test_accuracy']:.1f}" if i < len(rows) else "-"
+        table.add_row(str(row["stage"]), row["candidate"], f"{row['cumulative_macs']:,}",
+                      acc("bdistil"), acc("resched"), acc("no_resched"))
+    console.print(table)
+    console.print(f"students: {ctx.run.path('students')}")
 
 
 def cmd_run(args: argparse.Namespace) -> None:

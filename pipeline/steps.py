@@ -118,6 +118,46 @@ def step_teacher(ctx: Context) -> dict:
     return json.loads(run.path("teacher", "metrics.json").read_text())
 
 
+DISTILL_MODULES = ("pipeline.distill.game", "pipeline.distill.objective", "pipeline.distill.pool",
+                   "pipeline.distill.cost", "pipeline.distill.findwl", "pipeline.distill.solver",
+                   "pipeline.distill.bdistil", "pipeline.distill.baselines",
+                   "pipeline.distill.ensemble", "pipeline.distill.run", "pipeline.models")
+
+
+def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
+    """B-DISTIL students (+ baselines) into `students/`; returns `students/metrics.json`.
+
+    A run interrupted between rounds resumes from its accepted stages (same inputs hash);
+    --force starts again from round 1."""
+    import numpy as np
+
+    from pipeline.distill.bdistil import DistillConfig
+    from pipeline.distill.run import distill_run
+
+    cfg = cfg or DistillConfig()
+    teacher_metrics = step_teacher(replace(ctx, force=False))  # --force re-runs distill only
+    run = ctx.run
+    inputs = {
+        "teacher_logits": run.output_hash("teacher", "teacher/logits.npz"),
+        "data": run.output_hash("data", "data/dataset.npz"),
+        "config": sha256_json(cfg.to_dict() | {"baselines": baselines}),
+        "code": code_hash(*DISTILL_MODULES),
+    }
+    out = run.path("students")
+
+    def produce():
+        if ctx.force:
+            shutil.rmtree(out, ignore_errors=True)
+        ds = Dataset.load(run.path("data", "dataset"))
+        with np.load(run.path("teacher", "logits.npz")) as z:
+            logits = {s: z[s] for s in z.files}
+        return distill_run(ds, logits, teacher_metrics, cfg, out, baselines, ctx.log,
+                           resume_key=sha256_json(inputs))
+
+    run_step(run, "distill", inputs, produce, ctx.force, ctx.log)
+    return json.loads(run.path("students", "metrics.json").read_text())
+
+
 def clean(ctx: Context) -> None:
     if ctx.run.root.is_dir():
         shutil.rmtree(ctx.run.root)
@@ -161,6 +201,8 @@ def ensure_students(ctx: Context) -> dict[str, str]:
     """Input hashes of the distilled students (distill runs first when it exists)."""
     run = ctx.run
     ensemble = run.path("students", "ensemble.json")
+    if run.step("distill") is None or not ensemble.is_file():
+        step_distill(replace(ctx, force=False))  # default configuration
     if not ensemble.is_file():
         raise PedError(f"no students in {run.path('students')}",
                        f"run `ped distill --dataset {ctx.dataset}` first")

@@ -1,0 +1,89 @@
+"""B-DISTIL rounds on digits with a quick teacher (logistic regression) and tiny epochs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from pipeline.data.prepare import SPLITS, load_or_prepare
+from pipeline.data.recipe import load_recipe
+from pipeline.distill.bdistil import DistillConfig, Problem, run_bdistil
+from pipeline.distill.ensemble import save_stage_files
+from pipeline.distill.solver import SolverConfig
+
+pytestmark = pytest.mark.slow
+CFG = DistillConfig(stages=2, gamma=-1.0, solver=SolverConfig(epochs=6, batch_size=128))
+TEACHER_MACS = 400_000  # pool up to 100k MACs
+
+
+@pytest.fixture(scope="module")
+def problem() -> Problem:
+    from sklearn.linear_model import LogisticRegression
+
+    ds, _ = load_or_prepare(load_recipe("digits"))
+    flat = {s: ds.x[s].reshape(len(ds.x[s]), -1) for s in SPLITS}
+    teacher = LogisticRegression(max_iter=500).fit(flat["train"], ds.y["train"])
+    return Problem.build(ds, {s: teacher.decision_function(flat[s]) for s in SPLITS})
+
+
+@pytest.fixture(scope="module")
+def first_run(problem, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run_a")
+    return out, run_bdistil(problem, TEACHER_MACS, CFG, out, log=lambda m: None,
+                            resume_key="k")
+
+
+def test_same_seed_same_students(problem, first_run, tmp_path):
+    _, a = first_run
+    b = run_bdistil(problem, TEACHER_MACS, CFG, tmp_path, log=lambda m: None)
+    assert [s.record["candidate"] for s in a.stages] == [s.record["candidate"] for s in b.stages]
+    assert [s.record["edge"] for s in a.stages] == [s.record["edge"] for s in b.stages]
+    for sa, sb in zip(a.stages, b.stages, strict=True):
+        for wa, wb in zip(sa.model.get_weights(), sb.model.get_weights(), strict=True):
+            np.testing.assert_array_equal(wa, wb)
+
+
+def test_resume_then_residual_falls_stage_by_stage(problem, first_run):
+    out, a = first_run
+    saved = (out / "rounds" / "stage_01.keras").stat().st_mtime_ns
+    logs: list[str] = []
+    cfg3 = dataclasses.replace(CFG, stages=3)
+    c = run_bdistil(problem, TEACHER_MACS, cfg3, out, log=logs.append, resume_key="k")
+    assert sum("resumed" in m for m in logs) == 2
+    assert (out / "rounds" / "stage_01.keras").stat().st_mtime_ns == saved
+    assert [s.record["edge"] for s in c.stages[:2]] == [s.record["edge"] for s in a.stages]
+    res = [s.record["train_residual"] for s in c.stages]  # mean |g - F| / mean |g|
+    assert len(res) == 3 and res[0] < 1.0 and res[1] < res[0] and res[2] < res[1], res
+    kl = [s.record["train_kl"] for s in c.stages]  # what residual_kd minimises
+    assert kl[1] < kl[0] and kl[2] < kl[1], kl
+    # F_3 on test equals the sum of the stages' scaled outputs
+    f = sum(s.record["alpha"] * s.y["test"] for s in c.stages)
+    np.testing.assert_allclose(f, c.f["test"])
+
+
+def test_stage_files_follow_the_wiring(problem, first_run, tmp_path):
+    import keras
+
+    _, a = first_run
+    reads = [[(r["from_stage"], r["from_output"]) for r in s.record["inputs"][1:]]
+             for s in a.stages]
+    assert reads == [[], [(1, 1)]]
+    paths, outputs = save_stage_files(tmp_path, [s.model for s in a.stages], reads)
+    assert [o[0]["role"] for o in outputs] == ["logits", "logits"]
+    assert outputs[0][1]["name"] == "s01_f0" and len(outputs[1]) == 1  # last stage: logits
+    m1, m2 = (keras.models.load_model(p) for p in paths)
+    x = problem.ds.x["test"][:5]
+    y1, feat = m1.predict(x, verbose=0)
+    out = m2.predict([x, feat], verbose=0)
+    y2 = out[0] if isinstance(out, list | tuple) else out
+    np.testing.assert_allclose(y1, a.stages[0].y["test"][:5], atol=1e-5)
+    np.testing.assert_allclose(y2, a.stages[1].y["test"][:5], atol=1e-5)
+
+
+def test_game_objective_runs_with_bounded_alpha(problem, tmp_path):
+    cfg = dataclasses.replace(CFG, stages=1, objective="game")
+    r = run_bdistil(problem, TEACHER_MACS, cfg, tmp_path, log=lambda m: None)
+    assert len(r.stages) == 1
+    assert 0.0 <= r.stages[0].record["alpha"] <= 1.5 * cfg.bound
