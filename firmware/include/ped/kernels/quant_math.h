@@ -1,0 +1,45 @@
+/*
+ * ped/kernels/quant_math.h - the integer requantisation arithmetic shared by every int8 kernel.
+ *
+ * These are TFLM's reference integer semantics (gemmlowp fixed point, "double rounding"
+ * MultiplyByQuantizedMultiplier), re-implemented here; the Python twin is
+ * pipeline/codegen/quant.py. Golden tests against the TFLM interpreter tie both together.
+ *
+ * A real multiplier M > 0 is represented as (multiplier, shift) with
+ *   M = multiplier * 2^(shift - 31),  multiplier in [2^30, 2^31), shift in [-31, 30]
+ * (multiplier 0, shift 0 encodes a multiplier too small to matter). Codegen computes them.
+ */
+#ifndef PED_KERNELS_QUANT_MATH_H
+#define PED_KERNELS_QUANT_MATH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* round(a * b / 2^31) with ties away from zero; INT32_MIN * INT32_MIN saturates to INT32_MAX. */
+int32_t ped_srdhm(int32_t a, int32_t b);
+
+/* round(x / 2^exponent), ties away from zero, exponent in [0, 31]. */
+int32_t ped_rdbp(int32_t x, int exponent);
+
+/* x * 2^exponent for exponent in [0, 31], saturating to the int32 range. */
+int32_t ped_sat_shl(int32_t x, int exponent);
+
+/*
+ * x * M with M = (multiplier, shift) as above: left shift (wrapping like TFLM's), then
+ * ped_srdhm, then ped_rdbp for negative shifts. TFLM's MultiplyByQuantizedMultiplier.
+ */
+int32_t ped_mbqm(int32_t x, int32_t multiplier, int shift);
+
+/* Clamp to [lo, hi]. */
+static inline int32_t ped_clamp(int32_t x, int32_t lo, int32_t hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PED_KERNELS_QUANT_MATH_H */

@@ -1,0 +1,130 @@
+"""Lower one stage's model into kernel calls and decide where each tensor lives.
+
+A tensor's storage is its alias root (RESHAPE-like ops share bytes). Each root lives in
+one place: the stage's `input` pointer (model input 0 = x), a connection slot in the arena's
+persistent region (feature inputs, read from an earlier stage, and feature outputs), the
+caller's `logits` buffer (model output 0), or the shared scratch region (everything else,
+with a lifetime in kernel-call order for the planner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.codegen.ir import Alias, Kernel
+from pipeline.codegen.ops import LOWERINGS, SHAPE_OPS
+from pipeline.codegen.ops.common import FIX
+from pipeline.codegen.planner import Block
+from pipeline.codegen.reader import Model, read_model
+from pipeline.errors import PedError
+
+
+@dataclass(frozen=True)
+class Location:
+    """kind: "input" (x), "feature_in" (slot of (stage, output)), "logits",
+    "feature_out" (slot of (this stage, output)), "scratch" (planned per stage)."""
+
+    kind: str
+    slot: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class StageProgram:
+    number: int                      # 1-based
+    name: str
+    model: Model
+    kernels: tuple[Kernel, ...]
+    root: dict[int, int]             # tensor index -> storage root
+    locations: dict[int, Location]   # root -> where it lives
+    scratch: tuple[Block, ...]       # scratch roots, key "t<root>", lifetimes in call order
+
+    @property
+    def macs(self) -> int:
+        return sum(k.macs for k in self.kernels)
+
+
+def _fail(model: Model, problem: str) -> PedError:
+    return PedError(f"{model.source}: {problem}", FIX)
+
+
+def compile_stage(number: int, name: str, tflite: bytes,
+                  feature_inputs: tuple[tuple[int, int] | None, ...]) -> StageProgram:
+    """Validate and lower a stage model; every refusal names the layer and op."""
+    model = read_model(tflite, f"{name}.tflite")
+    if len(feature_inputs) != len(model.inputs):
+        raise _fail(model, f"has {len(model.inputs)} inputs, stages.json lists "
+                           f"{len(feature_inputs)}")
+    if feature_inputs[0] is not None or any(f is None for f in feature_inputs[1:]):
+        raise _fail(model, "input 0 must be x and inputs 1.. features of earlier stages")
+    for op in model.operators:
+        if op.op not in LOWERINGS:
+            raise PedError(f"{model.layer_name(op)}: op {op.op} is not supported by the "
+                           "ped kernels", FIX)
+    _check_shape_ops(model)
+    root = {t.index: t.index for t in model.tensors}
+    kernels: list[Kernel] = []
+    for op in model.operators:
+        lowered = LOWERINGS[op.op](model, op)
+        if isinstance(lowered, Alias):
+            root[lowered.target] = root[lowered.source]
+        elif isinstance(lowered, Kernel):
+            kernels.append(lowered)
+    for t in list(root):
+        while root[t] != root[root[t]]:
+            root[t] = root[root[t]]
+    locations: dict[int, Location] = {}
+
+    def place(tensor: int, loc: Location, what: str) -> None:
+        r = root[tensor]
+        if r in locations and locations[r] != loc:
+            raise _fail(model, f"{what} '{model.tensors[tensor].name}' shares storage with "
+                               "another model input/output; export it as a separate tensor")
+        locations[r] = loc
+
+    for i, t in enumerate(model.inputs):
+        _check_io(model, t, f"input {i}")
+        place(t, Location("input") if i == 0 else Location("feature_in", feature_inputs[i]),
+              f"input {i}")
+    for j, t in enumerate(model.outputs):
+        _check_io(model, t, f"output {j}")
+        place(t, Location("logits") if j == 0 else Location("feature_out", (number, j)),
+              f"output {j}")
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for n, k in enumerate(kernels):
+        for t in k.outputs:
+            r = root[t]
+            if locations.get(r, Location("scratch")).kind in ("input", "feature_in"):
+                raise _fail(model, f"operator #{k.source_op} writes into a model input")
+            first.setdefault(r, n)
+            last[r] = max(last.get(r, n), n)
+        for t in k.inputs:
+            r = root[t]
+            last[r] = max(last.get(r, n), n)
+    scratch = []
+    for r in sorted(first):
+        if r not in locations:
+            locations[r] = Location("scratch")
+            scratch.append(Block(f"t{r}", model.tensors[r].size, first[r], last[r]))
+    return StageProgram(number, name, model, tuple(kernels), root, locations, tuple(scratch))
+
+
+def _check_io(model: Model, t: int, what: str) -> None:
+    tensor = model.tensors[t]
+    if tensor.dtype != "int8":
+        raise _fail(model, f"model {what} '{tensor.name}' is {tensor.dtype}; export full int8 "
+                           "(inference_input_type = inference_output_type = tf.int8)")
+
+
+def _check_shape_ops(model: Model) -> None:
+    """Folded shape arithmetic may only feed other shape ops or a RESHAPE's shape operand."""
+    shape_tensors = {t for op in model.operators if op.op in SHAPE_OPS for t in op.outputs}
+    for op in model.operators:
+        for pos, t in enumerate(op.inputs):
+            if t in shape_tensors and op.op not in SHAPE_OPS and not (
+                    op.op == "RESHAPE" and pos == 1):
+                raise PedError(f"{model.layer_name(op)}: reads the computed shape tensor "
+                               f"'{model.tensors[t].name}' as data; not supported", FIX)
+    for t in model.outputs:
+        if t in shape_tensors:
+            raise _fail(model, "a model output is a computed shape")
