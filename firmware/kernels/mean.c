@@ -2,23 +2,22 @@
 #include "ped/kernels/mean.h"
 
 #include <assert.h>
-#include <math.h>
 #include <stddef.h>
 
+#include "ped/kernels/quant_math.h"
+
 void ped_mean(const ped_mean_params_t *p, const int8_t *input, int8_t *output) {
-    assert(p != NULL && input != NULL && output != NULL);
-    int32_t od[4], count = 1;
+    assert(p != NULL && input != NULL && output != NULL && p->count > 0);
+    int32_t od[4], rd[4];
     size_t stride[4];
     size_t s = 1;
     for (int a = 3; a >= 0; --a) {
         stride[a] = s;
         s *= (size_t)p->dims[a];
         od[a] = p->reduce[a] ? 1 : p->dims[a];
-        count *= p->reduce[a] ? p->dims[a] : 1;
+        rd[a] = p->reduce[a] ? p->dims[a] : 1;
     }
-    assert(count > 0);
-    const int32_t rd[4] = {p->reduce[0] ? p->dims[0] : 1, p->reduce[1] ? p->dims[1] : 1,
-                           p->reduce[2] ? p->dims[2] : 1, p->reduce[3] ? p->dims[3] : 1};
+    const int32_t zp_sum = p->input_zero_point * p->count;
     size_t o = 0;
     for (int32_t i0 = 0; i0 < od[0]; ++i0) {
         for (int32_t i1 = 0; i1 < od[1]; ++i1) {
@@ -38,18 +37,9 @@ void ped_mean(const ped_mean_params_t *p, const int8_t *input, int8_t *output) {
                             }
                         }
                     }
-                    if (!p->use_float) {
-                        output[o++] = (int8_t)(sum / count);
-                        continue;
-                    }
-                    const float mean = (float)sum / (float)count;
-                    /* volatile: keep `mean * scale + bias` two roundings (no FMA contraction),
-                       as in TFLM's build. */
-                    volatile float scaled = mean * p->scale;
-                    float r = roundf(scaled + p->bias) + (float)p->output_zero_point;
-                    r = r < 127.0f ? r : 127.0f;
-                    r = r > -128.0f ? r : -128.0f;
-                    output[o++] = (int8_t)r;
+                    const int32_t v = ped_mbqm(sum - zp_sum, p->multiplier, (int)p->shift)
+                                      + p->output_zero_point;
+                    output[o++] = (int8_t)ped_clamp(v, INT8_MIN, INT8_MAX);
                 }
             }
         }

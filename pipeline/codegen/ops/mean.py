@@ -1,13 +1,20 @@
-"""MEAN (Keras GlobalAveragePooling1D/2D) -> `ped_mean`, TFLM's two int8 paths."""
+"""MEAN (Keras GlobalAveragePooling1D/2D) -> `ped_mean`, TFLM's integer QuantizedMeanOrSum."""
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
-from pipeline.codegen.ir import Float32, Int, IntList, Kernel
+from pipeline.codegen.ir import Int, IntList, Kernel
 from pipeline.codegen.ops import common as c
-from pipeline.codegen.quant import f32
+from pipeline.codegen.quant import quantize_multiplier
 from pipeline.codegen.reader import Model, Operator
+
+
+def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
+    """TFLM: QuantizeMultiplier(in/out) at Prepare, then 1/count folded in at Eval."""
+    mult, shift = quantize_multiplier(in_scale / out_scale)
+    s = min(count.bit_length() - 1, 32, 31 + shift)
+    return (mult << s) // count, shift - s
 
 
 def lower(model: Model, op: Operator) -> Kernel:
@@ -23,17 +30,16 @@ def lower(model: Model, op: Operator) -> Kernel:
     pad = 4 - rank
     dims = (1,) * pad + inp.shape
     reduce = tuple(1 if a - pad in axes else 0 for a in range(4))
-    if out.size != inp.size // int(np.prod([inp.shape[a] for a in axes])):
+    count = math.prod(inp.shape[a] for a in axes)
+    if out.size * count != inp.size:
         c.fail(model, op, f"output shape {out.shape} does not match the reduction")
-    use_float = not c.same_quant(inp, out)
-    scale = f32(np.float32(inp.scale) / np.float32(out.scale))
-    bias = f32(np.float32(-inp.zero_point) * np.float32(scale))
+    mult, shift = mean_multiplier(inp.scale, out.scale, count)
+    if not -31 <= shift <= 30:
+        c.fail(model, op, f"requantisation shift {shift} out of range")
     fields = (
-        ("dims", IntList(dims)), ("reduce", IntList(reduce)),
-        ("use_float", Int(1 if use_float else 0)),
-        ("scale", Float32(scale if use_float else 0.0)),
-        ("bias", Float32(bias if use_float else 0.0)),
-        ("output_zero_point", Int(out.zero_point)),
+        ("dims", IntList(dims)), ("reduce", IntList(reduce)), ("count", Int(count)),
+        ("input_zero_point", Int(inp.zero_point)), ("output_zero_point", Int(out.zero_point)),
+        ("multiplier", Int(mult)), ("shift", Int(shift)),
     )
     return Kernel("mean", "ped_mean_params_t", fields, (inp.index,), (out.index,), op.index,
                   inp.size)
