@@ -12,12 +12,15 @@ from pipeline.errors import PedError
 
 @dataclass(frozen=True)
 class StageSpec:
-    """One student. `feature_inputs[i]` is None for input i = x, else (from_stage, from_output)
-    with from_stage 1-based. Output 0 is the logits, outputs 1.. are features."""
+    """One student. Indices are the model's own input/output order (as the interpreter
+    reports them). `feature_inputs[i]` is None for the one input that is x, else
+    (from_stage, from_output) with from_stage 1-based. Output `logits_output` is the logits,
+    every other output a feature tensor."""
 
     name: str
     tflite: bytes
     feature_inputs: tuple[tuple[int, int] | None, ...] = (None,)
+    logits_output: int = 0
     agg_weight: float = 1.0
     macs: int = 0
     cost_cycles: int = 0
@@ -55,7 +58,7 @@ class BundleSpec:
                         feats.append(None)
                     elif inp["role"] == "feature":
                         src = (int(inp["from_stage"]), int(inp["from_output"]))
-                        if not 1 <= src[0] < k or src[1] < 1:
+                        if not 1 <= src[0] < k or src[1] < 0:
                             raise PedError(f"{path}: stage {k} input {i} reads stage {src[0]} "
                                            f"output {src[1]}, which is not an earlier feature",
                                            "re-run `ped quantize`")
@@ -63,8 +66,15 @@ class BundleSpec:
                     else:
                         raise PedError(f"{path}: stage {k} input {i} has role {inp['role']!r}",
                                        "re-run `ped quantize`")
+                roles = [o["role"] for o in st["outputs"]]
+                if roles.count("logits") != 1 or any(r not in ("logits", "feature")
+                                                     for r in roles):
+                    raise PedError(f"{path}: stage {k} needs exactly one logits output and "
+                                   f"features otherwise, got roles {roles}",
+                                   "re-run `ped quantize`")
                 stages.append(StageSpec(
                     name=f"stage_{k:02d}", tflite=f.read_bytes(), feature_inputs=tuple(feats),
+                    logits_output=roles.index("logits"),
                     agg_weight=float(st.get("agg_weight", 1.0)), macs=int(st.get("macs", 0)),
                     cost_cycles=int(st.get("cost_cycles", 0))))
             return cls(int(meta["n_classes"]), int(meta.get("default_class", 0)), tuple(stages))

@@ -33,7 +33,8 @@ def tflm_bundle_outputs(spec: BundleSpec, x: np.ndarray) -> list[list[np.ndarray
     """Each stage's outputs in TFLM; feature inputs are TFLM's own earlier outputs."""
     results: list[list[np.ndarray]] = []
     for s in spec.stages:
-        inputs = [x if src is None else results[src[0] - 1][src[1]] for src in s.feature_inputs]
+        inputs = [x if src is None else results[src[0] - 1][src[1]]
+                  for src in s.feature_inputs]
         results.append(tflm_outputs(s.tflite, inputs))
     return results
 

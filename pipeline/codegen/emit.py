@@ -146,24 +146,25 @@ def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off:
 
 
 def _check_links(spec: BundleSpec, stages: list[StageProgram]) -> None:
-    x0 = stages[0].model.tensors[stages[0].model.inputs[0]]
+    x0 = stages[0].x
     for st in stages:
         m = st.model
-        x = m.tensors[m.inputs[0]]
+        x = st.x
         if (x.size, x.scale, x.zero_point) != (x0.size, x0.scale, x0.zero_point):
             raise PedError(f"{m.source}: input x {x.shape} (scale {x.scale!r}, zp "
                            f"{x.zero_point}) differs from stage 1's", "re-run `ped quantize`")
-        logits = m.tensors[m.outputs[0]]
+        logits = st.logits
         if logits.size != spec.n_classes:
-            raise PedError(f"{m.source}: output 0 has {logits.size} values, expected "
+            raise PedError(f"{m.source}: output {st.logits_output} (logits) has {logits.size} "
+                           "values, expected "
                            f"{spec.n_classes} logits", "re-run `ped quantize`")
         for i, src in enumerate(spec.stages[st.number - 1].feature_inputs):
             if src is None:
                 continue
             sm = stages[src[0] - 1].model
-            if src[1] >= len(sm.outputs):
+            if src[1] not in stages[src[0] - 1].feature_outputs:
                 raise PedError(f"{m.source}: input {i} reads output {src[1]} of {sm.source}, "
-                               "which has no such output", "re-run `ped quantize`")
+                               "which is not a feature output", "re-run `ped quantize`")
             a, b = m.tensors[m.inputs[i]], sm.tensors[sm.outputs[src[1]]]
             if (a.size, a.scale, a.zero_point) != (b.size, b.scale, b.zero_point):
                 raise PedError(
@@ -177,7 +178,7 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
     """Compile every stage, plan the arena and write the C sources into `out_dir`."""
     if not spec.stages:
         raise PedError("the bundle has no stages", "re-run `ped distill` and `ped quantize`")
-    stages = [compile_stage(k, s.name, s.tflite, s.feature_inputs)
+    stages = [compile_stage(k, s.name, s.tflite, s.feature_inputs, s.logits_output)
               for k, s in enumerate(spec.stages, start=1)]
     _check_links(spec, stages)
     # persistent region: every feature output, alive from its stage to its last reader
@@ -188,7 +189,7 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
                 readers[src] = max(readers.get(src, 0), k)
     pblocks = []
     for st in stages:
-        for j in range(1, len(st.model.outputs)):
+        for j in st.feature_outputs:
             t = st.model.tensors[st.model.outputs[j]]
             pblocks.append(Block(f"{st.number}:{j}", t.size, st.number,
                                  max(st.number, readers.get((st.number, j), 0))))
@@ -230,7 +231,7 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
 
 def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
                   persist_off: dict) -> list[str]:
-    x = stages[0].model.tensors[stages[0].model.inputs[0]]
+    x = stages[0].x
     lines = [BANNER, "#ifndef PED_MODEL_GENERATED_H", "#define PED_MODEL_GENERATED_H", "",
              "#include <stdint.h>", "", '#include "ped/model.h"', "", ALIGN_MACRO, "",
              f"#define PED_ARENA_BYTES {arena}u  /* bytes of the arena the app passes in */",
@@ -238,7 +239,7 @@ def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
              f"#define PED_INPUT_LEN {x.size}u", "",
              "/* connection tensors (stage outputs 1..) in the arena's persistent region */"]
     for st in stages:
-        for j in range(1, len(st.model.outputs)):
+        for j in st.feature_outputs:
             t = st.model.tensors[st.model.outputs[j]]
             tag = f"PED_{st.name.upper()}_OUTPUT_{j}"
             lines += [f"#define {tag}_OFFSET {persist_off[(st.number, j)]}u",
@@ -254,14 +255,14 @@ def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
 
 
 def _model_source(spec: BundleSpec, stages: list[StageProgram]) -> list[str]:
-    logits = [st.model.tensors[st.model.outputs[0]] for st in stages]
+    logits = [st.logits for st in stages]
     try:
         agg = AggregationPlan.from_stages([t.scale for t in logits],
                                           [t.zero_point for t in logits],
                                           [s.agg_weight for s in spec.stages])
     except ValueError as exc:
         raise PedError(f"cannot build the fixed-point aggregation: {exc}", FIX) from None
-    x = stages[0].model.tensors[stages[0].model.inputs[0]]
+    x = stages[0].x
     lines = [BANNER, "#include <stddef.h>", "#include <stdint.h>", "", '#include "ped_model.h"',
              "", "/* sha256 over the stage .tflite files in stage order */",
              *c_array("k_bundle_hash", "uint8_t", spec.bundle_hash, hex_bytes=True), "",

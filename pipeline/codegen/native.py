@@ -71,7 +71,7 @@ class NativeBundle:
             f.argtypes = [ctypes.c_void_p] * 4
 
     def run(self, x: np.ndarray, abort_before: int | None = None) -> list[list[np.ndarray]]:
-        """Outputs of each stage for one int8 input (flattened arrays); stages from
+        """Outputs of each stage (model output order, flattened) for one int8 input; stages from
         `abort_before` (1-based) on run with the abort flag set and report [] if aborted."""
         xin = np.ascontiguousarray(x, dtype=np.int8).reshape(-1)
         arena = np.zeros(max(self.plan.arena_bytes, 16), dtype=np.uint8)
@@ -85,9 +85,7 @@ class NativeBundle:
             if status != 0:
                 results.append([])
                 continue
-            outs = [logits.copy()]
-            for _, kind, off, nbytes in sp.outputs[1:]:
-                assert kind == "feature_out"
-                outs.append(arena[off:off + nbytes].view(np.int8).copy())
-            results.append(outs)
+            results.append([logits.copy() if kind == "logits"
+                            else arena[off:off + nbytes].view(np.int8).copy()
+                            for _, kind, off, nbytes in sp.outputs])
         return results

@@ -30,7 +30,8 @@ def plan(blocks: list[Block], align: int = ALIGN) -> tuple[dict[str, int], int]:
     placed: list[tuple[int, Block]] = []
     offsets: dict[str, int] = {}
     for b in sorted(blocks, key=lambda b: (-b.size, b.first, b.key)):
-        live = sorted((off, o) for off, o in placed if not (o.last < b.first or b.last < o.first))
+        live = sorted(((off, o) for off, o in placed if not (o.last < b.first or b.last < o.first)),
+                      key=lambda p: p[0])
         offset = 0
         for off, o in live:
             if off >= offset + b.size:

@@ -32,6 +32,8 @@ class Location:
 class StageProgram:
     number: int                      # 1-based
     name: str
+    x_input: int                     # which model input is x
+    logits_output: int               # which model output is the logits
     model: Model
     kernels: tuple[Kernel, ...]
     root: dict[int, int]             # tensor index -> storage root
@@ -42,20 +44,35 @@ class StageProgram:
     def macs(self) -> int:
         return sum(k.macs for k in self.kernels)
 
+    @property
+    def x(self):
+        return self.model.tensors[self.model.inputs[self.x_input]]
+
+    @property
+    def logits(self):
+        return self.model.tensors[self.model.outputs[self.logits_output]]
+
+    @property
+    def feature_outputs(self) -> list[int]:
+        return [j for j in range(len(self.model.outputs)) if j != self.logits_output]
+
 
 def _fail(model: Model, problem: str) -> PedError:
     return PedError(f"{model.source}: {problem}", FIX)
 
 
 def compile_stage(number: int, name: str, tflite: bytes,
-                  feature_inputs: tuple[tuple[int, int] | None, ...]) -> StageProgram:
+                  feature_inputs: tuple[tuple[int, int] | None, ...],
+                  logits_output: int = 0) -> StageProgram:
     """Validate and lower a stage model; every refusal names the layer and op."""
     model = read_model(tflite, f"{name}.tflite")
     if len(feature_inputs) != len(model.inputs):
         raise _fail(model, f"has {len(model.inputs)} inputs, stages.json lists "
                            f"{len(feature_inputs)}")
-    if feature_inputs[0] is not None or any(f is None for f in feature_inputs[1:]):
-        raise _fail(model, "input 0 must be x and inputs 1.. features of earlier stages")
+    if sum(f is None for f in feature_inputs) != 1:
+        raise _fail(model, "exactly one input must be x, the others features of earlier stages")
+    if not 0 <= logits_output < len(model.outputs):
+        raise _fail(model, f"has no output {logits_output} for the logits")
     for op in model.operators:
         if op.op not in LOWERINGS:
             raise PedError(f"{model.layer_name(op)}: op {op.op} is not supported by the "
@@ -83,12 +100,13 @@ def compile_stage(number: int, name: str, tflite: bytes,
 
     for i, t in enumerate(model.inputs):
         _check_io(model, t, f"input {i}")
-        place(t, Location("input") if i == 0 else Location("feature_in", feature_inputs[i]),
+        src = feature_inputs[i]
+        place(t, Location("input") if src is None else Location("feature_in", src),
               f"input {i}")
     for j, t in enumerate(model.outputs):
         _check_io(model, t, f"output {j}")
-        place(t, Location("logits") if j == 0 else Location("feature_out", (number, j)),
-              f"output {j}")
+        place(t, Location("logits") if j == logits_output
+              else Location("feature_out", (number, j)), f"output {j}")
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     for n, k in enumerate(kernels):
@@ -106,7 +124,8 @@ def compile_stage(number: int, name: str, tflite: bytes,
         if r not in locations:
             locations[r] = Location("scratch")
             scratch.append(Block(f"t{r}", model.tensors[r].size, first[r], last[r]))
-    return StageProgram(number, name, model, tuple(kernels), root, locations, tuple(scratch))
+    return StageProgram(number, name, feature_inputs.index(None), logits_output, model,
+                        tuple(kernels), root, locations, tuple(scratch))
 
 
 def _check_io(model: Model, t: int, what: str) -> None:

@@ -41,8 +41,9 @@ class Golden:
     def differing(self, spec: BundleSpec, n_inputs: int = 4, seed: int = 0) -> tuple[int, int]:
         """(differing int8 outputs, outputs compared) over random int8 inputs, all stages."""
         nb = self.native(spec)
-        m = read_model(spec.stages[0].tflite)
-        shape = m.tensors[m.inputs[0]].shape
+        s0 = spec.stages[0]
+        m = read_model(s0.tflite)
+        shape = m.tensors[m.inputs[s0.feature_inputs.index(None)]].shape
         rng = np.random.default_rng(seed)
         bad = total = 0
         for _ in range(n_inputs):
