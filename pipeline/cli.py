@@ -14,7 +14,7 @@ from rich.table import Table
 
 from pipeline.errors import PedError
 from pipeline.progress import console
-from pipeline.steps import Context, custom_recipe, step_data, step_teacher
+from pipeline.steps import Context, custom_recipe, step_codegen, step_data, step_teacher
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.set_defaults(func=cmd_teacher)
+
+    p = sub.add_parser("codegen", help="generate C for the int8 students (kernels + arena plan)")
+    _common(p)
+    p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("run", help="the whole pipeline, each step skipped when up to date")
     _common(p, dataset_required=False)
@@ -108,6 +112,20 @@ def _print_teacher(metrics: dict, dataset: str) -> None:
 def cmd_teacher(args: argparse.Namespace) -> None:
     ctx = _context(args)
     _print_teacher(step_teacher(ctx), ctx.dataset)
+
+
+def cmd_codegen(args: argparse.Namespace) -> None:
+    ctx = _context(args)
+    plan = step_codegen(ctx)
+    table = Table(title=f"{ctx.dataset}: generated C, arena {plan['arena_bytes']:,} bytes "
+                        f"({plan['persistent_bytes']:,} persistent + "
+                        f"{plan['scratch_bytes']:,} scratch)")
+    for col in ("stage", "kernel calls", "MACs", "scratch bytes"):
+        table.add_column(col, justify="right" if col != "stage" else "left")
+    for s in plan["stages"]:
+        table.add_row(s["name"], str(s["n_layers"]), f"{s['macs']:,}", f"{s['scratch_bytes']:,}")
+    console.print(table)
+    console.print(f"generated into {ctx.run.path('firmware')}")
 
 
 def cmd_run(args: argparse.Namespace) -> None:

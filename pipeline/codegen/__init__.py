@@ -4,7 +4,26 @@
 the kernel library in `firmware/kernels/`, plans one arena and writes the C sources.
 """
 
+import hashlib
+from pathlib import Path
+
 from pipeline.codegen.bundle import BundleSpec, StageSpec
 from pipeline.codegen.emit import CodegenResult, generate
 
-__all__ = ["BundleSpec", "CodegenResult", "StageSpec", "generate"]
+__all__ = ["BundleSpec", "CodegenResult", "StageSpec", "generate", "source_hash"]
+
+_HERE = Path(__file__).resolve().parent
+_FIRMWARE = _HERE.parents[1] / "firmware"
+
+
+def source_hash() -> str:
+    """sha256 over everything generated code depends on: this package's Python sources and
+    the kernel headers/sources (a manifest input of `ped codegen`)."""
+    files = sorted(_HERE.rglob("*.py")) + sorted((_FIRMWARE / "kernels").glob("*.c")) \
+        + sorted((_FIRMWARE / "include" / "ped" / "kernels").glob("*.h")) \
+        + [_FIRMWARE / "include" / "ped" / "model.h"]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()

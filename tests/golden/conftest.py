@@ -61,3 +61,11 @@ class Golden:
 @pytest.fixture(scope="session")
 def golden(tmp_path_factory) -> Golden:
     return Golden(tmp_path_factory.mktemp("golden"))
+
+
+@pytest.fixture(scope="session")
+def connection_spec() -> BundleSpec:
+    """The two-stage bundle with a connection (tests/golden/models.py)."""
+    from tests.golden.models import connection
+
+    return connection()

@@ -17,11 +17,6 @@ from tests.golden import models
 from tests.golden.convert import to_int8_tflite
 
 
-@pytest.fixture(scope="module")
-def connection_spec() -> BundleSpec:
-    return models.connection()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["conv1d_100x6", "conv2d_8x8", "conv2d_28x28", "mlp_64"])
 def test_model_bit_exact(golden, name):
