@@ -46,3 +46,45 @@ int32_t ped_mbqm(int32_t x, int32_t multiplier, int shift) {
     const int32_t shifted = (int32_t)((uint32_t)x << left);
     return ped_rdbp(ped_srdhm(shifted, multiplier), right);
 }
+
+/* exp(a) for a in [-1/4, 0), Q0.31 in and out: Taylor series around -1/8. */
+static int32_t exp_quarter(int32_t a) {
+    const int32_t constant_term = 1895147668;     /* exp(-1/8) */
+    const int32_t constant_1_over_3 = 715827883;
+    const int32_t x = a + (1 << 28);              /* a + 1/8 */
+    const int32_t x2 = ped_srdhm(x, x);
+    const int32_t x3 = ped_srdhm(x2, x);
+    const int32_t x4 = ped_srdhm(x2, x2);
+    const int32_t x4_over_4 = ped_rdbp(x4, 2);
+    const int32_t poly = ped_rdbp(ped_srdhm(x4_over_4 + x3, constant_1_over_3) + x2, 1);
+    return constant_term + ped_srdhm(constant_term, x + poly);
+}
+
+int32_t ped_exp_on_negative_values(int32_t a) {
+    enum { INTEGER_BITS = 5, FRAC_BITS = 31 - INTEGER_BITS };
+    static const int32_t k_mult[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                      39332535,   720401,     242}; /* exp(-2^e), e=-2..4 */
+    const int32_t one_quarter = (int32_t)1 << (FRAC_BITS - 2);
+    const int32_t a_mod = (a & (one_quarter - 1)) - one_quarter;
+    int32_t result = exp_quarter(ped_sat_shl(a_mod, INTEGER_BITS)); /* Q5.26 -> Q0.31 */
+    const int32_t remainder = (int32_t)((uint32_t)a_mod - (uint32_t)a);
+    for (int e = -2; e <= 4; ++e) {
+        if (remainder & ((int32_t)1 << (FRAC_BITS + e))) {
+            result = ped_srdhm(result, k_mult[e + 2]);
+        }
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+int32_t ped_newton_reciprocal_q2(int32_t x_q0) {
+    const int64_t sum = (int64_t)x_q0 + INT32_MAX;                          /* x + 1 */
+    const int32_t half_denom = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);  /* Q0.31 */
+    const int32_t c48_17 = 1515870810;                                      /* Q2.29 */
+    const int32_t cm32_17 = -1010580540;                                    /* Q2.29 */
+    int32_t x = c48_17 + ped_srdhm(half_denom, cm32_17);
+    for (int i = 0; i < 3; ++i) {
+        const int32_t one_minus = ((int32_t)1 << 29) - ped_srdhm(half_denom, x);
+        x = x + ped_sat_shl(ped_srdhm(x, one_minus), 2);                    /* Q4 -> Q2 */
+    }
+    return x;
+}

@@ -107,6 +107,12 @@ def test_softmax(golden, n, units):
     _check(golden, lambda x: layers.Dense(units, activation="softmax")(x), (n,), {"SOFTMAX"})
 
 
+@SETTINGS
+@given(n=st.integers(1, 24), units=st.integers(1, 12))
+def test_tanh(golden, n, units):
+    _check(golden, lambda x: layers.Activation("tanh")(layers.Dense(units)(x)), (n,), {"TANH"})
+
+
 @pytest.mark.parametrize("flatten", [True, False])
 def test_reshape_flatten(golden, flatten):
     """Flatten (SHAPE/STRIDED_SLICE/PACK/RESHAPE folded away) and Reshape are aliases."""

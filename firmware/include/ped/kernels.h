@@ -13,5 +13,6 @@
 #include "ped/kernels/quant_math.h"
 #include "ped/kernels/quantize.h"
 #include "ped/kernels/softmax.h"
+#include "ped/kernels/tanh.h"
 
 #endif /* PED_KERNELS_H */

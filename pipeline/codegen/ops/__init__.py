@@ -23,6 +23,7 @@ from pipeline.codegen.ops import (
     reshape,
     shape,
     softmax,
+    tanh,
 )
 from pipeline.codegen.reader import Model, Operator
 
@@ -39,6 +40,7 @@ LOWERINGS: dict[str, Lowering] = {
     "MEAN": mean.lower,
     "QUANTIZE": quantize.lower,
     "SOFTMAX": softmax.lower,
+    "TANH": tanh.lower,
     # no code: aliases of their input
     "RESHAPE": reshape.lower,
     "EXPAND_DIMS": reshape.lower,

@@ -33,6 +33,16 @@ int32_t ped_sat_shl(int32_t x, int exponent);
  */
 int32_t ped_mbqm(int32_t x, int32_t multiplier, int shift);
 
+/* gemmlowp fixed point (raw int32; a product of Qa and Qb raws is ped_srdhm and is Q(a+b)) */
+
+/* exp(a) for a <= 0 given in Q5.26; result in Q0.31 (gemmlowp exp_on_negative_values). */
+int32_t ped_exp_on_negative_values(int32_t a);
+
+/* 1 / (1 + 2 h - 1) for h = (1 + x) / 2, x in [0, 1) in Q0.31: Newton-Raphson with three
+   steps from 48/17 - 32/17 h; returns 1 / (2 h) in Q2.29 (gemmlowp's shared core of
+   one_over_one_plus_x_for_x_in_0_1 and one_minus_x_over_one_plus_x_for_x_in_0_1). */
+int32_t ped_newton_reciprocal_q2(int32_t x_q0);
+
 /* Clamp to [lo, hi]. */
 static inline int32_t ped_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
