@@ -61,6 +61,20 @@ def mlp_64() -> BundleSpec:
     return _one(keras.Model(x, layers.Dense(10)(h)), (64,), 10)
 
 
+def student_c1d() -> BundleSpec:
+    """Shaped like pipeline/distill/pool.py's students: ReLU6 conv blocks, flatten, dense,
+    tanh; outputs [tanh logits, exported feature map]."""
+    x = keras.Input((100, 6), name="x")
+    h = x
+    for w in (4, 6, 8):
+        h = layers.Conv1D(w, 5, strides=2, padding="same", activation="relu6")(h)
+    y = layers.Activation("tanh")(layers.Dense(7)(layers.Flatten()(h)))
+    t = to_int8_tflite(keras.Model(x, [y, h]), [(100, 6)])
+    m = read_model(t)
+    logits = next(j for j, i in enumerate(m.outputs) if m.tensors[i].size == 7)
+    return BundleSpec(7, 0, (StageSpec("stage_01", t, (None,), logits_output=logits),))
+
+
 def connection(seed: int = 0) -> BundleSpec:
     """Two stages on (100, 6), 7 classes; stage 2 reads stage 1's (50, 8) feature map."""
     import tensorflow as tf
@@ -139,5 +153,6 @@ MODELS: dict[str, Callable[[], BundleSpec]] = {
     "conv2d_8x8": conv2d_8x8,
     "conv2d_28x28": conv2d_28x28,
     "mlp_64": mlp_64,
+    "student_c1d": student_c1d,
     "connection": connection,
 }

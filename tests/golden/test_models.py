@@ -18,7 +18,8 @@ from tests.golden.convert import to_int8_tflite
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["conv1d_100x6", "conv2d_8x8", "conv2d_28x28", "mlp_64"])
+@pytest.mark.parametrize("name", ["conv1d_100x6", "conv2d_8x8", "conv2d_28x28", "mlp_64",
+                                  "student_c1d"])
 def test_model_bit_exact(golden, name):
     bad, total = golden.differing(models.MODELS[name](), n_inputs=6, seed=1)
     assert total > 0
