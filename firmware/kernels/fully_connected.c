@@ -8,22 +8,14 @@
 
 void ped_fully_connected(const ped_fully_connected_params_t *p, const int8_t *input,
                          int8_t *output) {
-    assert(p != NULL && input != NULL && output != NULL);
+    assert(p != NULL && input != NULL && output != NULL && p->bias != NULL);
     for (int32_t b = 0; b < p->batches; ++b) {
         const int8_t *in = input + (size_t)b * p->depth;
         int8_t *out = output + (size_t)b * p->units;
         for (int32_t u = 0; u < p->units; ++u) {
-            const int8_t *f = p->filter + (size_t)u * p->depth;
-            int32_t acc = 0;
-            for (int32_t d = 0; d < p->depth; ++d) {
-                acc += ((int32_t)f[d] + p->filter_offset) * ((int32_t)in[d] + p->input_offset);
-            }
-            if (p->bias != NULL) {
-                acc += p->bias[u];
-            }
+            int32_t acc = p->bias[u] + ped_dot_i8(p->filter + (size_t)u * p->depth, in, p->depth);
             const int32_t k = p->per_channel ? u : 0;
-            acc = ped_mbqm(acc, p->multiplier[k], (int)p->shift[k]);
-            acc += p->output_offset;
+            acc = ped_mbqm(acc, p->multiplier[k], (int)p->shift[k]) + p->output_offset;
             out[u] = (int8_t)ped_clamp(acc, p->act_min, p->act_max);
         }
     }

@@ -95,3 +95,15 @@ def ints(a: np.ndarray) -> tuple[int, ...]:
 
 def same_quant(a: Tensor, b: Tensor) -> bool:
     return a.scale == b.scale and a.zero_point == b.zero_point
+
+
+def folded_bias(model: Model, op: Operator, bias: Tensor | None, filter_sums: np.ndarray,
+                input_zero_point: int) -> tuple[int, ...]:
+    """bias - zp * sum(filter) per output channel: the kernels then need plain dot products
+    (taps outside the input read zp, which contributes exactly what TFLM skips)."""
+    b = np.zeros(len(filter_sums), dtype=np.int64) if bias is None \
+        else bias.data.reshape(-1).astype(np.int64)
+    eff = b - np.int64(input_zero_point) * filter_sums.astype(np.int64)
+    if eff.min(initial=0) < -(1 << 31) or eff.max(initial=0) >= 1 << 31:
+        fail(model, op, "bias with the zero point folded in overflows int32")
+    return ints(eff)

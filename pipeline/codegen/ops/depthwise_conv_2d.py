@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from pipeline.codegen.ir import ArrayRef, CArray, Int, Kernel
 from pipeline.codegen.ops import common as c
 from pipeline.codegen.reader import Model, Operator
@@ -40,8 +42,8 @@ def lower(model: Model, op: Operator) -> Kernel:
         ("input_offset", Int(-inp.zero_point)), ("output_offset", Int(out.zero_point)),
         ("act_min", Int(lo)), ("act_max", Int(hi)),
         ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(filt.data)))),
-        ("bias", ArrayRef(CArray("bias", "int32_t", c.ints(bias.data))
-                          if bias is not None else None)),
+        ("bias", ArrayRef(CArray("bias", "int32_t", c.folded_bias(
+            model, op, bias, filt.data.astype(np.int64).sum(axis=(0, 1, 2)), inp.zero_point)))),
         ("multiplier", ArrayRef(CArray("multiplier", "int32_t", mults))),
         ("shift", ArrayRef(CArray("shift", "int32_t", shifts))),
     )

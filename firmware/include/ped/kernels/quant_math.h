@@ -43,6 +43,19 @@ int32_t ped_exp_on_negative_values(int32_t a);
    one_over_one_plus_x_for_x_in_0_1 and one_minus_x_over_one_plus_x_for_x_in_0_1). */
 int32_t ped_newton_reciprocal_q2(int32_t x_q0);
 
+/* sum of a[i] * b[i] over n int8 pairs (4-way unrolled; exact in int32 for n < 2^17). */
+static inline int32_t ped_dot_i8(const int8_t *a, const int8_t *b, int32_t n) {
+    int32_t s0 = 0, s1 = 0, i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += (int32_t)a[i] * b[i] + (int32_t)a[i + 1] * b[i + 1];
+        s1 += (int32_t)a[i + 2] * b[i + 2] + (int32_t)a[i + 3] * b[i + 3];
+    }
+    for (; i < n; ++i) {
+        s0 += (int32_t)a[i] * b[i];
+    }
+    return s0 + s1;
+}
+
 /* Clamp to [lo, hi]. */
 static inline int32_t ped_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
