@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import keras
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from keras import layers
 
@@ -33,10 +33,14 @@ def _check(golden, build, shape, expect_ops: set[str]) -> None:
 
 @SETTINGS
 @given(h=st.integers(3, 9), w=st.integers(3, 9), c=st.integers(1, 4), f=st.integers(1, 6),
-       k=st.integers(1, 3), s=st.integers(1, 2), pad=PAD, act=ACT, bias=st.booleans())
-def test_conv_2d(golden, h, w, c, f, k, s, pad, act, bias):
-    _check(golden, lambda x: layers.Conv2D(f, k, strides=s, padding=pad, activation=act,
-                                           use_bias=bias)(x), (h, w, c), {"CONV_2D"})
+       k=st.integers(1, 3), s=st.integers(1, 2), pad=PAD, act=ACT, bias=st.booleans(),
+       g=st.sampled_from([1, 1, 2]))
+@example(h=5, w=6, c=2, f=3, k=3, s=1, pad="same", act=None, bias=True, g=2)
+def test_conv_2d(golden, h, w, c, f, k, s, pad, act, bias, g):
+    """Includes grouped convolutions (CONV_2D with in_c / groups filter channels)."""
+    _check(golden, lambda x: layers.Conv2D(f * g, k, strides=s, padding=pad, activation=act,
+                                           use_bias=bias, groups=g)(x), (h, w, c * g),
+           {"CONV_2D"})
 
 
 @SETTINGS

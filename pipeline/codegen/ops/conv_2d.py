@@ -39,7 +39,9 @@ def lower(model: Model, op: Operator) -> Kernel:
         ("input_offset", Int(-inp.zero_point)), ("output_offset", Int(out.zero_point)),
         ("act_min", Int(lo)), ("act_max", Int(hi)),
         ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(filt.data)))),
-        ("bias", ArrayRef(CArray("bias", "int32_t", c.folded_bias(
+        ("bias", ArrayRef(CArray("bias", "int32_t", c.ints(bias.data) if bias is not None
+                                 else (0,) * out_c))),
+        ("bias_eff", ArrayRef(CArray("bias_eff", "int32_t", c.folded_bias(
             model, op, bias, filt.data.astype(np.int64).sum(axis=(1, 2, 3)), inp.zero_point)))),
         ("multiplier", ArrayRef(CArray("multiplier", "int32_t", mults))),
         ("shift", ArrayRef(CArray("shift", "int32_t", shifts))),

@@ -3,9 +3,9 @@
  *
  * Layout NHWC with batch 1: input [in_h][in_w][in_c], filter [out_c][k_h][k_w][in_c / groups],
  * output [out_h][out_w][out_c]. Keras Conv1D arrives here as a CONV_2D with in_h = k_h = 1.
- * TFLM computes acc = bias + sum over taps inside the input of f * (x - zp). Codegen folds
- * the zero point into `bias` (bias_eff = bias - zp * sum of all f), so interior outputs are
- * plain int8 dot products and taps outside the input read the pad value zp: the same int32.
+ * TFLM computes acc = bias + sum over taps inside the input of f * (x - zp). Codegen also
+ * folds the zero point into `bias_eff` = bias - zp * sum of all f, so outputs whose taps are
+ * all inside the input are plain int8 dot products; border outputs use TFLM's form.
  * Everything is validated at codegen; the kernel only asserts.
  */
 #ifndef PED_KERNELS_CONV_2D_H
@@ -22,7 +22,8 @@ typedef struct {
     int32_t output_offset;         /* output zero point */
     int32_t act_min, act_max;      /* fused activation, in output units */
     const int8_t *filter;
-    const int32_t *bias;           /* out_c values: bias_eff, zero point folded in */
+    const int32_t *bias;           /* out_c values: the model's bias (zeros when none) */
+    const int32_t *bias_eff;       /* out_c values: bias - zp * sum of the channel's filter */
     const int32_t *multiplier;     /* out_c values */
     const int32_t *shift;          /* out_c values */
 } ped_conv_2d_params_t;

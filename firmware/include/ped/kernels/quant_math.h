@@ -56,6 +56,16 @@ static inline int32_t ped_dot_i8(const int8_t *a, const int8_t *b, int32_t n) {
     return s0 + s1;
 }
 
+/* sum of a[i] * (b[i] + off) over n pairs: TFLM's form, for taps at the border. */
+static inline int32_t ped_dot_off_i8(const int8_t *a, const int8_t *b, int32_t n, int32_t off) {
+    int32_t s = 0, t = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        s += (int32_t)a[i] * b[i];
+        t += a[i];
+    }
+    return s + off * t;
+}
+
 /* Clamp to [lo, hi]. */
 static inline int32_t ped_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
