@@ -12,7 +12,7 @@ from keras import layers
 from pipeline.codegen.reader import read_model
 from tests.golden.convert import to_int8_tflite
 
-EXAMPLES = 6
+EXAMPLES = 10
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
