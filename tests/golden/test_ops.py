@@ -117,6 +117,21 @@ def test_tanh(golden, n, units):
     _check(golden, lambda x: layers.Activation("tanh")(layers.Dense(units)(x)), (n,), {"TANH"})
 
 
+@pytest.mark.parametrize(("n", "a"), [(8, 8), (16, 5), (5, 12)])
+def test_quantize(golden, n, a):
+    """A tensor concatenated twice with different partners needs two scales: the converter
+    inserts an int8 -> int8 QUANTIZE when the calibrated ranges differ (always seen for
+    (8, 8) with TF 2.21; the other shapes are compared whether or not they get one)."""
+    x = keras.Input((n,))
+    h = layers.Dense(a)(x)
+    out1 = layers.Concatenate()([h, x])
+    out2 = layers.Concatenate()([h, layers.Dense(a)(x)])
+    tfl = to_int8_tflite(keras.Model(x, [out1, out2]), [(n,)])
+    assert (n, a) != (8, 8) or "QUANTIZE" in {op.op for op in read_model(tfl).operators}
+    bad, total = golden.differing(golden.single(tfl))
+    assert total > 0 and bad == 0, f"{bad}/{total} int8 outputs differ from TFLM"
+
+
 @pytest.mark.parametrize("flatten", [True, False])
 def test_reshape_flatten(golden, flatten):
     """Flatten (SHAPE/STRIDED_SLICE/PACK/RESHAPE folded away) and Reshape are aliases."""
