@@ -116,8 +116,8 @@ def _ptr(stage: StageProgram, tensor: int, scratch_off: dict[str, int], persist_
 def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off: dict,
                   scratch_base: int) -> list[str]:
     lines = [BANNER, f"/* {stage.name}: {len(stage.kernels)} kernel calls, {stage.macs} MACs */",
-             "#include <stddef.h>", "#include <stdint.h>", "", '#include "ped/kernels.h"',
-             '#include "ped_model.h"', ""]
+             "#include <stddef.h>", "#include <stdint.h>", "#include <string.h>", "",
+             '#include "ped/kernels.h"', '#include "ped_model.h"', ""]
     body = []
     for n, k in enumerate(stage.kernels):
         sym = _layer_symbol(stage, n)
@@ -137,6 +137,10 @@ def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off:
             body.append(f"    ped_{k.op}(&{sym}, {', '.join(ins)}, {out});")
         if n + 1 < len(stage.kernels):
             body.append("    if (*abort_flag) { return PED_STAGE_ABORTED; }")
+    if stage.logits_copy:
+        src = _ptr(stage, stage.model.outputs[stage.logits_output], scratch_off, persist_off,
+                   scratch_base)
+        body.append(f"    memcpy(logits, {src}, {stage.logits.size}u);")
     lines += [f"ped_stage_status_t ped_{stage.name}_run(const int8_t *input, uint8_t *arena, "
               "int8_t *logits,",
               "                                    volatile const uint8_t *abort_flag) {",
@@ -212,8 +216,9 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
         outs = []
         for j, t in enumerate(st.model.outputs):
             loc = st.locations[st.root[t]]
-            off = persist_off[loc.slot] if loc.kind == "feature_out" else -1
-            outs.append((j, loc.kind, off, st.model.tensors[t].size))
+            kind = "logits" if j == st.logits_output else loc.kind
+            off = persist_off[loc.slot] if kind == "feature_out" else -1
+            outs.append((j, kind, off, st.model.tensors[t].size))
         stage_plans.append(StagePlan(st.name, stotal, len(st.kernels), st.macs, tuple(outs)))
         tfl = spec.stages[st.number - 1].tflite
         write(f"{st.name}_tflite.c", [BANNER, f"/* {st.name}.tflite, {len(tfl)} bytes */",

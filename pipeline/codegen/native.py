@@ -70,6 +70,17 @@ class NativeBundle:
             f.restype = ctypes.c_int
             f.argtypes = [ctypes.c_void_p] * 4
 
+    def call(self, stage: int, x: np.ndarray, arena: np.ndarray, abort: bool) \
+            -> tuple[int, np.ndarray]:
+        """One stage function (1-based) on a given arena: (status, logits buffer); the buffer
+        starts filled with 0x55, so an untouched one is recognisable."""
+        xin = np.ascontiguousarray(x, dtype=np.int8).reshape(-1)
+        logits = np.full(self.n_classes, 0x55, dtype=np.int8)
+        flag = ctypes.c_uint8(1 if abort else 0)
+        status = self._fns[stage - 1](xin.ctypes.data, arena.ctypes.data, logits.ctypes.data,
+                                      ctypes.addressof(flag))
+        return status, logits
+
     def run(self, x: np.ndarray, abort_before: int | None = None) -> list[list[np.ndarray]]:
         """Outputs of each stage (model output order, flattened) for one int8 input; stages from
         `abort_before` (1-based) on run with the abort flag set and report [] if aborted."""

@@ -3,8 +3,9 @@
 A tensor's storage is its alias root (RESHAPE-like ops share bytes). Each root lives in
 one place: the stage's `input` pointer (model input 0 = x), a connection slot in the arena's
 persistent region (feature inputs, read from an earlier stage, and feature outputs), the
-caller's `logits` buffer (model output 0), or the shared scratch region (everything else,
-with a lifetime in kernel-call order for the planner).
+caller's `logits` buffer (the logits output, when its kernel is the last one; otherwise it is
+computed in scratch and copied out after the last kernel), or the shared scratch region
+(everything else, with a lifetime in kernel-call order for the planner).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class StageProgram:
     root: dict[int, int]             # tensor index -> storage root
     locations: dict[int, Location]   # root -> where it lives
     scratch: tuple[Block, ...]       # scratch roots, key "t<root>", lifetimes in call order
+    logits_copy: bool = False        # logits computed before the last kernel: copied at the end
 
     @property
     def macs(self) -> int:
@@ -119,13 +121,22 @@ def compile_stage(number: int, name: str, tflite: bytes,
         for t in k.inputs:
             r = root[t]
             last[r] = max(last.get(r, n), n)
+    lr = root[model.outputs[logits_output]]
+    if lr not in first:
+        raise _fail(model, "the logits output is not computed by any operator")
+    logits_copy = first[lr] != len(kernels) - 1
+    if logits_copy:
+        # kernels run after the logits are final: keep them in scratch and copy them out at
+        # the end, so that an aborted stage never touches the caller's logits
+        del locations[lr]
+        last[lr] = len(kernels) - 1
     scratch = []
     for r in sorted(first):
         if r not in locations:
             locations[r] = Location("scratch")
             scratch.append(Block(f"t{r}", model.tensors[r].size, first[r], last[r]))
     return StageProgram(number, name, feature_inputs.index(None), logits_output, model,
-                        tuple(kernels), root, locations, tuple(scratch))
+                        tuple(kernels), root, locations, tuple(scratch), logits_copy)
 
 
 def _check_io(model: Model, t: int, what: str) -> None:

@@ -45,6 +45,9 @@ def test_abort_leaves_logits_untouched(golden, connection_spec):
     aborted = nb.run(x, abort_before=2)
     assert aborted[0] and not aborted[1]        # stage 2 returned PED_STAGE_ABORTED
     assert all((a == b).all() for a, b in zip(full[0], aborted[0], strict=True))
+    arena = np.zeros(nb.plan.arena_bytes, dtype=np.uint8)
+    status, buf = nb.call(2, x, arena, abort=True)
+    assert status == 1 and (buf == 0x55).all()
 
 
 @pytest.mark.slow
@@ -61,6 +64,25 @@ def test_output_is_deterministic_and_warning_free(connection_spec, tmp_path):
     assert plan["arena_bytes"] == a.arena_bytes and a.arena_bytes % 16 == 0
     model_c = (tmp_path / "a" / "ped_model.c").read_text()
     assert connection_spec.bundle_hash.hex()[:2] in model_c.replace("0x", "")
+
+
+def test_logits_computed_early_are_copied_at_the_end(golden):
+    """Logits that another layer reads after them are staged in scratch: an abort between the
+    later layers must not leave partial logits in the caller's buffer."""
+    x = keras.Input((12,))
+    logits = layers.Dense(5)(x)
+    feature = layers.Dense(6, activation="relu")(layers.Concatenate()([logits, x]))
+    tfl = to_int8_tflite(keras.Model(x, [logits, feature]), [(12,)])
+    from pipeline.codegen.reader import read_model
+    m = read_model(tfl)
+    j = next(i for i, t in enumerate(m.outputs) if m.tensors[t].size == 5)
+    spec = BundleSpec(5, 0, (StageSpec("stage_01", tfl, (None,), logits_output=j),))
+    bad, total = golden.differing(spec)
+    assert total > 0 and bad == 0
+    nb = golden.native(spec)
+    arena = np.zeros(nb.plan.arena_bytes, dtype=np.uint8)
+    status, buf = nb.call(1, np.ones(12, dtype=np.int8), arena, abort=True)
+    assert status == 1 and (buf == 0x55).all()   # PED_STAGE_ABORTED, logits untouched
 
 
 def test_unsupported_op_is_refused_with_the_layer_name(tmp_path):
