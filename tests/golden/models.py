@@ -75,7 +75,7 @@ def student_c1d() -> BundleSpec:
     return BundleSpec(7, 0, (StageSpec("stage_01", t, (None,), logits_output=logits),))
 
 
-def connection(seed: int = 0) -> BundleSpec:
+def connection(seed: int = 0, pin: bool = True) -> BundleSpec:
     """Two stages on (100, 6), 7 classes; stage 2 reads stage 1's (50, 8) feature map."""
     import tensorflow as tf
 
@@ -120,7 +120,8 @@ def connection(seed: int = 0) -> BundleSpec:
     # the float32 scale (Keras vs the converter's float kernels); pin stage 2's input to
     # stage 1's output quantisation, as `ped quantize` must guarantee (DESIGN.md section 5).
     f1 = m1r.tensors[m1r.outputs[f1_idx]]
-    t2 = _pin_input_quant(t2, inputs2.index((1, f1_idx)), f1.scale, f1.zero_point)
+    if pin:
+        t2 = _pin_input_quant(t2, inputs2.index((1, f1_idx)), f1.scale, f1.zero_point)
     return BundleSpec(7, 0, (StageSpec("stage_01", t1, (None,), logits_output=l1_idx),
                              StageSpec("stage_02", t2, inputs2, logits_output=l2_idx)))
 
