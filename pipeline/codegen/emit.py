@@ -70,6 +70,12 @@ def c_float(x: float) -> str:
     return s + "f"
 
 
+def c_comment(text: str) -> str:
+    """Text safe inside a C block comment: printable ASCII, no comment terminator."""
+    clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in text)
+    return clean.replace("*/", "* /").replace("/*", "/ *")
+
+
 def _rows(values: Iterable[str], per_row: int = 16) -> list[str]:
     vals = list(values)
     return ["    " + ", ".join(vals[i:i + per_row]) + "," for i in range(0, len(vals), per_row)]
@@ -115,14 +121,23 @@ def _ptr(stage: StageProgram, tensor: int, scratch_off: dict[str, int], persist_
 
 def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off: dict,
                   scratch_base: int) -> list[str]:
-    lines = [BANNER, f"/* {stage.name}: {len(stage.kernels)} kernel calls, {stage.macs} MACs */",
+    lines = [BANNER, f"/* {stage.name}: {len(stage.kernels)} kernel calls, {stage.macs} MACs",
+             " * tensors in the arena (offset, bytes):"]
+    for r, loc in sorted(stage.locations.items()):
+        if loc.kind in ("scratch", "feature_in", "feature_out"):
+            t = stage.model.tensors[r]
+            off = persist_off[loc.slot] if loc.slot is not None \
+                else scratch_base + scratch_off[f"t{r}"]
+            lines.append(f" *   +{off} {t.size} {loc.kind} {list(t.shape)} "
+                         f"'{c_comment(t.name)[:60]}'")
+    lines += [" */",
              "#include <stddef.h>", "#include <stdint.h>", "#include <string.h>", "",
              '#include "ped/kernels.h"', '#include "ped_model.h"', ""]
     body = []
     for n, k in enumerate(stage.kernels):
         sym = _layer_symbol(stage, n)
         op = stage.model.operators[k.source_op]
-        lines.append(f"/* layer {n}: {stage.model.layer_name(op)} */")
+        lines.append(f"/* layer {n}: {c_comment(stage.model.layer_name(op))} */")
         for arr in k.arrays:
             lines += c_array(f"{sym}_{arr.suffix}", arr.ctype, arr.values)
         lines.append(f"static const {k.params_type} {sym} = {{")
@@ -242,7 +257,7 @@ def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
              f"#define PED_ARENA_BYTES {arena}u  /* bytes of the arena the app passes in */",
              f"#define PED_N_STAGES {len(stages)}u", f"#define PED_N_CLASSES {spec.n_classes}u",
              f"#define PED_INPUT_LEN {x.size}u", "",
-             "/* connection tensors (stage outputs 1..) in the arena's persistent region */"]
+             "/* connection tensors (feature outputs) in the arena's persistent region */"]
     for st in stages:
         for j in st.feature_outputs:
             t = st.model.tensors[st.model.outputs[j]]
