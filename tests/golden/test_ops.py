@@ -74,6 +74,7 @@ def test_fully_connected(golden, n, units, act, bias):
 @given(h=st.integers(2, 9), w=st.integers(2, 9), c=st.integers(1, 4), k=st.integers(1, 3),
        s=st.integers(1, 3), pad=PAD, kind=st.sampled_from(["avg", "max"]))
 def test_pool_2d(golden, h, w, c, k, s, pad, kind):
+    k = min(k, h, w) if pad == "valid" else k  # Keras refuses an empty output
     layer = layers.AveragePooling2D if kind == "avg" else layers.MaxPooling2D
     op = "AVERAGE_POOL_2D" if kind == "avg" else "MAX_POOL_2D"
     _check(golden, lambda x: layer(k, strides=s, padding=pad)(x), (h, w, c), {op})
