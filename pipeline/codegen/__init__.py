@@ -9,8 +9,9 @@ from pathlib import Path
 
 from pipeline.codegen.bundle import BundleSpec, StageSpec
 from pipeline.codegen.emit import CodegenResult, generate
+from pipeline.codegen.stage import check_model
 
-__all__ = ["BundleSpec", "CodegenResult", "StageSpec", "generate", "source_hash"]
+__all__ = ["BundleSpec", "CodegenResult", "StageSpec", "check_model", "generate", "source_hash"]
 
 _HERE = Path(__file__).resolve().parent
 _FIRMWARE = _HERE.parents[1] / "firmware"

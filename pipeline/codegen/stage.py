@@ -139,6 +139,19 @@ def compile_stage(number: int, name: str, tflite: bytes,
                         tuple(kernels), root, locations, tuple(scratch), logits_copy)
 
 
+def check_model(tflite: bytes, source: str = "model.tflite") -> None:
+    """Raise the PedError codegen would raise for any operator of this model (ops, options,
+    dtypes, quantisation rules), without stage wiring: for `ped quantize` to refuse early."""
+    model = read_model(tflite, source)
+    for op in model.operators:
+        if op.op not in LOWERINGS:
+            raise PedError(f"{model.layer_name(op)}: op {op.op} is not supported by the "
+                           "ped kernels", FIX)
+    _check_shape_ops(model)
+    for op in model.operators:
+        LOWERINGS[op.op](model, op)
+
+
 def _check_io(model: Model, t: int, what: str) -> None:
     tensor = model.tensors[t]
     if tensor.dtype != "int8":

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from pipeline.codegen import BundleSpec, StageSpec, generate
+from pipeline.codegen import BundleSpec, StageSpec, check_model, generate
 from pipeline.errors import PedError
 from tests.golden import models
 from tests.golden.convert import to_int8_tflite
@@ -109,6 +109,8 @@ def test_unsupported_op_is_refused_with_the_layer_name(tmp_path):
         generate(spec, tmp_path)
     msg = str(err.value)
     assert "LOGISTIC" in msg and "gate" in msg and "operator #" in msg
+    with pytest.raises(PedError, match="LOGISTIC"):
+        check_model(tfl, "student.tflite")   # what `ped quantize` can call early
 
 
 ARM = ["arm-none-eabi-gcc", "-mcpu=cortex-m0plus", "-mthumb", "-std=c99", "-Os", "-Wall",

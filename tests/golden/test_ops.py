@@ -21,8 +21,8 @@ ACT = st.sampled_from([None, "relu", "relu6"])
 PAD = st.sampled_from(["same", "valid"])
 
 
-def _check(golden, build, shape, expect_ops: set[str]) -> None:
-    x = keras.Input(shape)
+def _check(golden, build, shape, expect_ops: set[str], batch: int | None = None) -> None:
+    x = keras.Input(shape, batch_size=batch)
     tfl = to_int8_tflite(keras.Model(x, build(x)), [shape])
     ops = {op.op for op in read_model(tfl).operators}
     assert expect_ops <= ops, ops
@@ -64,10 +64,16 @@ def test_depthwise_conv_2d(golden, h, w, c, m, k, s, pad, act):
 
 
 @SETTINGS
-@given(n=st.integers(1, 48), units=st.integers(1, 16), act=ACT, bias=st.booleans())
-def test_fully_connected(golden, n, units, act, bias):
-    _check(golden, lambda x: layers.Dense(units, activation=act, use_bias=bias)(x), (n,),
-           {"FULLY_CONNECTED"})
+@given(n=st.integers(1, 48), units=st.integers(1, 16), act=ACT, bias=st.booleans(),
+       steps=st.sampled_from([0, 0, 3]))
+@example(n=5, units=4, act=None, bias=True, steps=3)
+def test_fully_connected(golden, n, units, act, bias, steps):
+    """Dense on a vector, or on a (steps, n) sequence: FULLY_CONNECTED over several rows. (With
+    a dynamic batch the converter computes the sequence shape with SHAPE/GATHER ops; `ped
+    quantize` fixes the batch to 1, as here.)"""
+    shape = (steps, n) if steps else (n,)
+    _check(golden, lambda x: layers.Dense(units, activation=act, use_bias=bias)(x), shape,
+           {"FULLY_CONNECTED"}, batch=1 if steps else None)
 
 
 @SETTINGS
