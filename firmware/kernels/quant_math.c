@@ -60,16 +60,17 @@ static int32_t exp_quarter(int32_t a) {
     return constant_term + ped_srdhm(constant_term, x + poly);
 }
 
-int32_t ped_exp_on_negative_values(int32_t a) {
-    enum { INTEGER_BITS = 5, FRAC_BITS = 31 - INTEGER_BITS };
+int32_t ped_exp_on_negative_values(int32_t a, int integer_bits) {
     static const int32_t k_mult[7] = {1672461947, 1302514674, 790015084, 290630308,
                                       39332535,   720401,     242}; /* exp(-2^e), e=-2..4 */
-    const int32_t one_quarter = (int32_t)1 << (FRAC_BITS - 2);
+    assert(integer_bits >= 1 && integer_bits <= 5);
+    const int frac_bits = 31 - integer_bits;
+    const int32_t one_quarter = (int32_t)1 << (frac_bits - 2);
     const int32_t a_mod = (a & (one_quarter - 1)) - one_quarter;
-    int32_t result = exp_quarter(ped_sat_shl(a_mod, INTEGER_BITS)); /* Q5.26 -> Q0.31 */
+    int32_t result = exp_quarter(ped_sat_shl(a_mod, integer_bits)); /* -> Q0.31 */
     const int32_t remainder = (int32_t)((uint32_t)a_mod - (uint32_t)a);
-    for (int e = -2; e <= 4; ++e) {
-        if (remainder & ((int32_t)1 << (FRAC_BITS + e))) {
+    for (int e = -2; e < integer_bits; ++e) { /* gemmlowp: exponents below integer_bits */
+        if (remainder & ((int32_t)1 << (frac_bits + e))) {
             result = ped_srdhm(result, k_mult[e + 2]);
         }
     }

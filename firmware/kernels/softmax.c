@@ -35,7 +35,7 @@ void ped_softmax(const ped_softmax_params_t *p, const int8_t *input, int8_t *out
             if (diff >= p->diff_min) {
                 const int32_t scaled = ped_srdhm(
                     (int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier);
-                sum += ped_rdbp(ped_exp_on_negative_values(scaled), ACCUM_BITS);
+                sum += ped_rdbp(ped_exp_on_negative_values(scaled, 5), ACCUM_BITS);
             }
         }
         /* GetReciprocal(sum, ACCUM_BITS) */
@@ -51,7 +51,7 @@ void ped_softmax(const ped_softmax_params_t *p, const int8_t *input, int8_t *out
             if (diff >= p->diff_min) {
                 const int32_t scaled = ped_srdhm(
                     (int32_t)((uint32_t)diff << p->input_left_shift), p->input_multiplier);
-                const int32_t e = ped_exp_on_negative_values(scaled);
+                const int32_t e = ped_exp_on_negative_values(scaled, 5);
                 const int32_t v = ped_rdbp(ped_srdhm(scale, e), exponent) + INT8_MIN;
                 out[c] = (int8_t)ped_clamp(v, INT8_MIN, INT8_MAX);
             } else {

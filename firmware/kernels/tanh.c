@@ -13,7 +13,7 @@ static int32_t tanh_q4(int32_t a) {
     }
     const int32_t n = a < 0 ? a : (int32_t)(0u - (uint32_t)a);   /* -|a|, Q4.27 */
     /* exp(2n): the same raw read as Q5.26 doubles the value */
-    const int32_t e = ped_exp_on_negative_values(n);
+    const int32_t e = ped_exp_on_negative_values(n, 5);
     /* (1 - e) / (1 + e) = 1/h - 1 with h = (1 + e) / 2, rescaled Q2.29 -> Q0.31 */
     const int32_t t = ped_sat_shl(ped_newton_reciprocal_q2(e) - ((int32_t)1 << 29), 2);
     return a < 0 ? (int32_t)(0u - (uint32_t)t) : t;

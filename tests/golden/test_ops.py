@@ -124,6 +124,12 @@ def test_tanh(golden, n, units):
     _check(golden, lambda x: layers.Activation("tanh")(layers.Dense(units)(x)), (n,), {"TANH"})
 
 
+@SETTINGS
+@given(n=st.integers(1, 24), units=st.integers(1, 12))
+def test_logistic(golden, n, units):
+    _check(golden, lambda x: layers.Dense(units, activation="sigmoid")(x), (n,), {"LOGISTIC"})
+
+
 @pytest.mark.parametrize(("n", "a"), [(8, 8), (16, 5), (5, 12)])
 def test_quantize(golden, n, a):
     """A tensor concatenated twice with different partners needs two scales: the converter

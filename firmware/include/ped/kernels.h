@@ -8,6 +8,7 @@
 #include "ped/kernels/conv_2d.h"
 #include "ped/kernels/depthwise_conv_2d.h"
 #include "ped/kernels/fully_connected.h"
+#include "ped/kernels/logistic.h"
 #include "ped/kernels/max_pool_2d.h"
 #include "ped/kernels/mean.h"
 #include "ped/kernels/quant_math.h"

@@ -13,11 +13,17 @@ INPUT_INTEGER_BITS = 4
 
 
 def lower(model: Model, op: Operator) -> Kernel:
+    return Kernel("tanh", "ped_tanh_params_t", q4_fields(model, op, 1.0 / 128, 0),
+                  (op.inputs[0],), (op.outputs[0],), op.index)
+
+
+def q4_fields(model: Model, op: Operator, out_scale: float, out_zero_point: int) -> tuple:
+    """Params of the Q4.27 fixed-point activations (TANH, LOGISTIC), as TFLM's Prepare."""
     inp = c.activation(model, op, 0)
     out = c.output(model, op, 0)
-    if out.scale != 1.0 / 128 or out.zero_point != 0:
-        c.fail(model, op, f"output must have scale 1/128 and zero point 0, got {out.scale!r}, "
-                          f"{out.zero_point}")
+    if out.scale != out_scale or out.zero_point != out_zero_point:
+        c.fail(model, op, f"output must have scale {out_scale!r} and zero point "
+                          f"{out_zero_point}, got {out.scale!r}, {out.zero_point}")
     if inp.size != out.size:
         c.fail(model, op, "input and output sizes differ")
     # TFLM TanhPrepare: frexp of scale * 2^27, no renormalisation of a rounded-up mantissa
@@ -27,7 +33,6 @@ def lower(model: Model, op: Operator) -> Kernel:
         c.fail(model, op, f"input scale {inp.scale!r} is out of the int8 tanh range")
     radius = math.floor(1.0 * ((1 << INPUT_INTEGER_BITS) - 1)
                         * (1 << (31 - INPUT_INTEGER_BITS)) / (1 << left))
-    fields = (("size", Int(out.size)), ("input_zero_point", Int(inp.zero_point)),
-              ("input_range_radius", Int(radius)), ("input_multiplier", Int(mult)),
-              ("input_left_shift", Int(left)))
-    return Kernel("tanh", "ped_tanh_params_t", fields, (inp.index,), (out.index,), op.index)
+    return (("size", Int(out.size)), ("input_zero_point", Int(inp.zero_point)),
+            ("input_range_radius", Int(radius)), ("input_multiplier", Int(mult)),
+            ("input_left_shift", Int(left)))

@@ -35,8 +35,9 @@ int32_t ped_mbqm(int32_t x, int32_t multiplier, int shift);
 
 /* gemmlowp fixed point (raw int32; a product of Qa and Qb raws is ped_srdhm and is Q(a+b)) */
 
-/* exp(a) for a <= 0 given in Q5.26; result in Q0.31 (gemmlowp exp_on_negative_values). */
-int32_t ped_exp_on_negative_values(int32_t a);
+/* exp(a) for a <= 0 given with `integer_bits` (1..5: Q4.27 for logistic, Q5.26 for softmax
+   and tanh); result in Q0.31 (gemmlowp exp_on_negative_values<integer_bits>). */
+int32_t ped_exp_on_negative_values(int32_t a, int integer_bits);
 
 /* 1 / (1 + 2 h - 1) for h = (1 + x) / 2, x in [0, 1) in Q0.31: Newton-Raphson with three
    steps from 48/17 - 32/17 h; returns 1 / (2 h) in Q2.29 (gemmlowp's shared core of
