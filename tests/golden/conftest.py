@@ -69,3 +69,12 @@ def connection_spec() -> BundleSpec:
     from tests.golden.models import connection
 
     return connection()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_keras():
+    """Keras draws initial weights from a global RNG: seed it per test so that every model
+    (and what the converter makes of it) does not depend on which tests ran before."""
+    import keras
+
+    keras.utils.set_random_seed(0)

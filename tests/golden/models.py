@@ -20,11 +20,17 @@ from pipeline.codegen.reader import read_model
 from tests.golden.convert import to_int8_tflite
 
 
+def _seed(seed: int = 0) -> None:
+    """Keras initialises weights from a global RNG; each builder starts from a fixed seed."""
+    keras.utils.set_random_seed(seed)
+
+
 def _one(model: keras.Model, shape: tuple[int, ...], n_classes: int) -> BundleSpec:
     return BundleSpec(n_classes, 0, (StageSpec("stage_01", to_int8_tflite(model, [shape])),))
 
 
 def conv1d_100x6() -> BundleSpec:
+    _seed()
     x = keras.Input((100, 6))
     h = layers.Conv1D(8, 5, strides=2, padding="same", activation="relu")(x)
     h = layers.Conv1D(16, 3, strides=2, padding="same", activation="relu")(h)
@@ -35,6 +41,7 @@ def conv1d_100x6() -> BundleSpec:
 
 
 def conv2d_8x8() -> BundleSpec:
+    _seed()
     x = keras.Input((8, 8, 1))
     h = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
     h = layers.MaxPooling2D(2)(h)
@@ -44,6 +51,7 @@ def conv2d_8x8() -> BundleSpec:
 
 
 def conv2d_28x28() -> BundleSpec:
+    _seed()
     x = keras.Input((28, 28, 1))
     h = layers.Conv2D(8, 3, strides=2, activation="relu")(x)
     h = layers.DepthwiseConv2D(3, padding="same", activation="relu6")(h)
@@ -55,6 +63,7 @@ def conv2d_28x28() -> BundleSpec:
 
 
 def mlp_64() -> BundleSpec:
+    _seed()
     x = keras.Input((64,))
     h = layers.Dense(32, activation="relu")(x)
     h = layers.Dense(16, activation="relu")(h)
@@ -64,6 +73,7 @@ def mlp_64() -> BundleSpec:
 def student_c1d() -> BundleSpec:
     """Shaped like pipeline/distill/pool.py's students: ReLU6 conv blocks, flatten, dense,
     tanh; outputs [tanh logits, exported feature map]."""
+    _seed()
     x = keras.Input((100, 6), name="x")
     h = x
     for w in (4, 6, 8):
@@ -79,6 +89,7 @@ def connection(seed: int = 0, pin: bool = True) -> BundleSpec:
     """Two stages on (100, 6), 7 classes; stage 2 reads stage 1's (50, 8) feature map."""
     import tensorflow as tf
 
+    _seed(seed)
     x1 = keras.Input((100, 6), name="x")
     f1 = layers.Conv1D(8, 5, strides=2, padding="same", activation="relu", name="s1_f")(x1)
     h = layers.Conv1D(8, 3, strides=2, padding="same", activation="relu")(f1)
