@@ -143,7 +143,8 @@ def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off:
         lines.append(f"static const {k.params_type} {sym} = {{")
         lines += [f"    .{name} = {_c_value(v, sym)}," for name, v in k.fields]
         lines += ["};", ""]
-        ins = [_ptr(stage, t, scratch_off, persist_off, scratch_base) for t in k.inputs]
+        ins = [f"{sym}_{t.suffix}" if isinstance(t, CArray)
+               else _ptr(stage, t, scratch_off, persist_off, scratch_base) for t in k.inputs]
         out = _ptr(stage, k.outputs[0], scratch_off, persist_off, scratch_base)
         if k.list_input:
             body.append(f"    {{ const int8_t *const ins[{len(ins)}] = {{{', '.join(ins)}}};")

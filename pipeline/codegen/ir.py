@@ -62,13 +62,14 @@ CValue = Int | Float32 | ArrayRef | IntList
 class Kernel:
     """One kernel call: `ped_<op>(&params, inputs..., output)`.
 
-    `inputs`/`outputs` are activation tensor indices of the model; `list_input` passes the
-    inputs as one `const int8_t *const[]` (concatenation)."""
+    `inputs`/`outputs` are activation tensor indices of the model (an input may instead be a
+    constant `CArray`, emitted with the layer); `list_input` passes the inputs as one
+    `const int8_t *const[]` (concatenation)."""
 
     op: str
     params_type: str
     fields: tuple[tuple[str, CValue], ...]
-    inputs: tuple[int, ...]
+    inputs: tuple[int | CArray, ...]
     outputs: tuple[int, ...]
     source_op: int
     macs: int = 0
@@ -76,8 +77,13 @@ class Kernel:
 
     @property
     def arrays(self) -> tuple[CArray, ...]:
-        return tuple(v.array for _, v in self.fields
-                     if isinstance(v, ArrayRef) and v.array is not None)
+        consts = tuple(i for i in self.inputs if isinstance(i, CArray))
+        return consts + tuple(v.array for _, v in self.fields
+                              if isinstance(v, ArrayRef) and v.array is not None)
+
+    @property
+    def tensor_inputs(self) -> tuple[int, ...]:
+        return tuple(i for i in self.inputs if isinstance(i, int))
 
 
 @dataclass(frozen=True)

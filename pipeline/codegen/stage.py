@@ -118,7 +118,7 @@ def compile_stage(number: int, name: str, tflite: bytes,
                 raise _fail(model, f"operator #{k.source_op} writes into a model input")
             first.setdefault(r, n)
             last[r] = max(last.get(r, n), n)
-        for t in k.inputs:
+        for t in k.tensor_inputs:
             r = root[t]
             last[r] = max(last.get(r, n), n)
     lr = root[model.outputs[logits_output]]

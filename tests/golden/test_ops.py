@@ -104,6 +104,23 @@ def test_add(golden, n, a, act):
 
 
 @SETTINGS
+@given(n=st.integers(1, 24), a=st.integers(1, 12), act=ACT,
+       kind=st.sampled_from(["same", "scalar", "constant"]))
+@example(n=6, a=5, act=None, kind="constant")
+def test_mul(golden, n, a, act, kind):
+    """Two activations, an activation times a one-element activation, or times a constant
+    (a fixed output scale, B * tanh(u))."""
+    def build(x):
+        h = layers.Dense(a, activation=act)(x)
+        if kind == "same":
+            return layers.Multiply()([h, layers.Dense(a)(x)])
+        if kind == "scalar":
+            return layers.Multiply()([h, layers.Dense(1)(x)])
+        return layers.Rescaling(2.5)(layers.Activation("tanh")(h))
+    _check(golden, build, (n,), {"MUL"})
+
+
+@SETTINGS
 @given(n=st.integers(2, 20), c=st.integers(1, 4), a=st.integers(1, 5), b=st.integers(1, 5))
 def test_concatenation(golden, n, c, a, b):
     def build(x):
