@@ -118,19 +118,23 @@ def bit_exact(nb: NativeBundle, spec: BundleSpec, n: int = 3) -> tuple[int, int]
     return bad, total
 
 
-def code_bytes(gen: Path, work: Path) -> int | None:
-    """text+data of -Os Cortex-M4 objects: all kernels + generated code, .tflite excluded."""
+def code_bytes(gen: Path | None, work: Path) -> int | None:
+    """text+data of -Os Cortex-M4 objects: all kernels + generated code, .tflite excluded
+    (gen None: the kernel library alone)."""
     cc = shutil.which("arm-none-eabi-gcc")
     size = shutil.which("arm-none-eabi-size")
     if cc is None or size is None:
         return None
+    work.mkdir(parents=True, exist_ok=True)
     objs = []
-    srcs = kernel_sources() + [p for p in sorted(gen.glob("*.c")) if "_tflite" not in p.name]
+    srcs = kernel_sources() + ([p for p in sorted(gen.glob("*.c")) if "_tflite" not in p.name]
+                               if gen is not None else [])
     for src in srcs:
         obj = work / f"m4-{src.stem}.o"
         subprocess.run([cc, "-mcpu=cortex-m4", "-mthumb", "-Os", "-std=c99", "-DNDEBUG",
                         "-ffunction-sections", "-fdata-sections", f"-I{INCLUDE_DIR}",
-                        f"-I{gen}", "-c", str(src), "-o", str(obj)], check=True)
+                        *([f"-I{gen}"] if gen is not None else []), "-c", str(src), "-o",
+                        str(obj)], check=True)
         objs.append(str(obj))
     out = subprocess.run([size, "-t", *objs], check=True, capture_output=True, text=True).stdout
     text, data = out.strip().splitlines()[-1].split()[:2]
@@ -222,6 +226,10 @@ def main() -> int:
                       f"{ti:,}" if ti else "n/a",
                       f"{ins / ti:.2f}" if ins is not None and ti else "n/a")
     console.print(table)
+    kb = code_bytes(None, work / "kernels-only")
+    if kb is not None:
+        console.print(f"code+weights includes the whole kernel library: {kb:,} bytes "
+                      "(Cortex-M4 -Os, unlinked, all ops)")
     console.print("arena for multi-stage bundles: ours = one shared arena; TFLM = its largest "
                   "stage arena + the connection tensors kept between stages.")
     console.print("targets: differing 0; arena ratio <= 1.0; instruction ratio <= 0.70")
