@@ -16,7 +16,7 @@ import numpy as np
 
 from pipeline.aggregate import AggregationPlan
 from pipeline.codegen.bundle import BundleSpec
-from pipeline.codegen.ir import ArrayRef, CArray, CValue, Float32, Int, IntList, Kernel
+from pipeline.codegen.ir import ArrayRef, CArray, CValue, Float32, Int, IntList
 from pipeline.codegen.ops.common import FIX
 from pipeline.codegen.planner import Block, align_up, plan
 from pipeline.codegen.stage import StageProgram, compile_stage
@@ -58,6 +58,15 @@ class CodegenResult:
                             "outputs": [{"index": i, "location": k, "offset": o, "bytes": b}
                                         for i, k, o, b in s.outputs]}
                            for s in self.stages]}
+
+    @classmethod
+    def from_json(cls, d: dict, files: tuple[Path, ...] = ()) -> CodegenResult:
+        """Read back `plan.json`."""
+        return cls(d["arena_bytes"], d["persistent_bytes"], d["scratch_bytes"],
+                   tuple(StagePlan(s["name"], s["scratch_bytes"], s["n_layers"], s["macs"],
+                                   tuple((o["index"], o["location"], o["offset"], o["bytes"])
+                                         for o in s["outputs"]))
+                         for s in d["stages"]), files)
 
 
 def c_float(x: float) -> str:
@@ -299,5 +308,3 @@ def _model_source(spec: BundleSpec, stages: list[StageProgram]) -> list[str]:
               "    .stages = k_stages,", "    .bundle_hash = k_bundle_hash,", "};"]
     return lines
 
-
-__all__ = ["CArray", "CodegenResult", "Kernel", "generate"]

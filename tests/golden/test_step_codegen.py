@@ -10,7 +10,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.codegen import BundleSpec
 from pipeline.codegen.compare import tflm_bundle_outputs
-from pipeline.codegen.emit import CodegenResult, StagePlan
+from pipeline.codegen.emit import CodegenResult
 from pipeline.codegen.native import NativeBundle, build
 from pipeline.codegen.reader import read_model
 
@@ -52,11 +52,7 @@ def test_ped_codegen_step(connection_spec, tmp_path, golden, capsys):
     spec = BundleSpec.from_stages_json(tmp_path / "toy" / "tflite")
     assert spec.bundle_hash == connection_spec.bundle_hash
     plan = json.loads((fw / "plan.json").read_text())
-    result = CodegenResult(plan["arena_bytes"], plan["persistent_bytes"], plan["scratch_bytes"],
-                           tuple(StagePlan(s["name"], s["scratch_bytes"], s["n_layers"], s["macs"],
-                                           tuple((o["index"], o["location"], o["offset"],
-                                                  o["bytes"]) for o in s["outputs"]))
-                                 for s in plan["stages"]), ())
+    result = CodegenResult.from_json(plan)
     nb = NativeBundle(build(fw, tmp_path / "b", golden.kernels), result, spec.n_classes)
     x = np.random.default_rng(3).integers(-128, 128, size=(100, 6)).astype(np.int8)
     for ours, ref in zip(nb.run(x), tflm_bundle_outputs(spec, x), strict=True):
