@@ -121,6 +121,19 @@ def test_mul(golden, n, a, act, kind):
 
 
 @SETTINGS
+@given(h=st.integers(1, 8), w=st.integers(1, 8), c=st.integers(1, 3),
+       p=st.tuples(*[st.integers(0, 2)] * 4), two_d=st.booleans())
+def test_pad(golden, h, w, c, p, two_d):
+    p = (p[0], max(p[1], 1), p[2], p[3])  # at least one pad, or there is no op at all
+    if two_d:
+        _check(golden, lambda x: layers.ZeroPadding2D(((p[0], p[1]), (p[2], p[3])))(x),
+               (h, w, c), {"PAD"})
+    else:
+        _check(golden, lambda x: layers.ZeroPadding1D((p[0], p[1]))(layers.Conv1D(c, 1)(x)),
+               (w, c), {"PAD"})
+
+
+@SETTINGS
 @given(n=st.integers(2, 20), c=st.integers(1, 4), a=st.integers(1, 5), b=st.integers(1, 5))
 def test_concatenation(golden, n, c, a, b):
     def build(x):

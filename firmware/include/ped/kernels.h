@@ -12,6 +12,7 @@
 #include "ped/kernels/max_pool_2d.h"
 #include "ped/kernels/mean.h"
 #include "ped/kernels/mul.h"
+#include "ped/kernels/pad.h"
 #include "ped/kernels/quant_math.h"
 #include "ped/kernels/quantize.h"
 #include "ped/kernels/softmax.h"
