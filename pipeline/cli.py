@@ -17,6 +17,7 @@ from pipeline.progress import console
 from pipeline.steps import (
     Context,
     custom_recipe,
+    step_codegen,
     step_data,
     step_distill,
     step_quantize,
@@ -98,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true",
                    help="skip RESCHED / NO-RESCHED (faster)")
     p.set_defaults(func=cmd_distill)
+
+    p = sub.add_parser("codegen", help="generate C for the int8 students (kernels + arena plan)")
+    _common(p)
+    p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("run", help="the whole pipeline, each step skipped when up to date")
     _common(p, dataset_required=False)
@@ -233,6 +238,20 @@ def cmd_distill(args: argparse.Namespace) -> None:
                       acc("bdistil"), acc("resched"), acc("no_resched"))
     console.print(table)
     console.print(f"students: {ctx.run.path('students')}")
+
+
+def cmd_codegen(args: argparse.Namespace) -> None:
+    ctx = _context(args)
+    plan = step_codegen(ctx)
+    table = Table(title=f"{ctx.dataset}: generated C, arena {plan['arena_bytes']:,} bytes "
+                        f"({plan['persistent_bytes']:,} persistent + "
+                        f"{plan['scratch_bytes']:,} scratch)")
+    for col in ("stage", "kernel calls", "MACs", "scratch bytes"):
+        table.add_column(col, justify="right" if col != "stage" else "left")
+    for s in plan["stages"]:
+        table.add_row(s["name"], str(s["n_layers"]), f"{s['macs']:,}", f"{s['scratch_bytes']:,}")
+    console.print(table)
+    console.print(f"generated into {ctx.run.path('firmware')}")
 
 
 def cmd_run(args: argparse.Namespace) -> None:

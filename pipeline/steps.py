@@ -158,6 +158,32 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
     return json.loads(run.path("students", "metrics.json").read_text())
 
 
+def step_codegen(ctx: Context) -> dict:
+    """`tflite/stages.json` + `stage_NN.tflite` -> generated C in `firmware/` (plan returned)."""
+    from pipeline.codegen import BundleSpec, generate, source_hash
+
+    run = ctx.run
+    tdir = run.path("tflite")
+    stages_json = tdir / "stages.json"
+    if not stages_json.is_file():
+        raise PedError(f"no stage table at {stages_json}",
+                       f"run `ped quantize --dataset {ctx.dataset}` first")
+    inputs = {"stages.json": sha256_file(stages_json)} \
+        | {f.name: sha256_file(f) for f in sorted(tdir.glob("stage_*.tflite"))} \
+        | {"code": source_hash()}
+    out = run.path("firmware")
+
+    def produce():
+        spec = BundleSpec.from_stages_json(tdir)
+        for old in [*out.glob("stage_*.c"), *out.glob("ped_model.*"), *out.glob("plan.json")]:
+            old.unlink()  # only what codegen writes: a stage count that shrank leaves no stale
+        result = generate(spec, out)
+        return list(result.files), {"arena_bytes": result.arena_bytes}
+
+    run_step(run, "codegen", inputs, produce, ctx.force, ctx.log)
+    return json.loads(run.path("firmware", "plan.json").read_text())
+
+
 def clean(ctx: Context) -> None:
     if ctx.run.root.is_dir():
         shutil.rmtree(ctx.run.root)

@@ -1,0 +1,33 @@
+/* max_pool_2d.c - see ped/kernels/max_pool_2d.h. */
+#include "ped/kernels/max_pool_2d.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+#include "ped/kernels/quant_math.h"
+
+void ped_max_pool_2d(const ped_pool_2d_params_t *p, const int8_t *input, int8_t *output) {
+    assert(p != NULL && input != NULL && output != NULL);
+    for (int32_t oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h;
+        const int32_t fy0 = y0 < 0 ? -y0 : 0;
+        const int32_t fy1 = p->k_h < p->in_h - y0 ? p->k_h : p->in_h - y0;
+        for (int32_t ox = 0; ox < p->out_w; ++ox) {
+            const int32_t x0 = ox * p->stride_w - p->pad_w;
+            const int32_t fx0 = x0 < 0 ? -x0 : 0;
+            const int32_t fx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+            for (int32_t c = 0; c < p->channels; ++c) {
+                int32_t m = INT8_MIN;
+                for (int32_t fy = fy0; fy < fy1; ++fy) {
+                    for (int32_t fx = fx0; fx < fx1; ++fx) {
+                        const int32_t v =
+                            input[((size_t)(y0 + fy) * p->in_w + (x0 + fx)) * p->channels + c];
+                        m = v > m ? v : m;
+                    }
+                }
+                output[((size_t)oy * p->out_w + ox) * p->channels + c] =
+                    (int8_t)ped_clamp(m, p->act_min, p->act_max);
+            }
+        }
+    }
+}

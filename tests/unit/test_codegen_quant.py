@@ -1,0 +1,67 @@
+"""The requantisation arithmetic exists twice, in `pipeline/codegen/quant.py` and in
+`firmware/kernels/quant_math.c`; these vectors tie the two together bit for bit, and pin
+`quantize_multiplier` to TFLM's QuantizeMultiplier contract."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+
+import numpy as np
+import pytest
+
+from pipeline.codegen import quant
+from pipeline.codegen.native import CFLAGS, INCLUDE_DIR, KERNEL_DIR
+
+
+@pytest.fixture(scope="module")
+def qm(tmp_path_factory):
+    d = tmp_path_factory.mktemp("qm")
+    so = d / "libqm.so"
+    subprocess.run(["gcc", *CFLAGS, "-O2", "-fPIC", "-shared", f"-I{INCLUDE_DIR}",
+                    str(KERNEL_DIR / "quant_math.c"), "-o", str(so)], check=True)
+    lib = ctypes.CDLL(str(so))
+    for name, n in (("ped_srdhm", 2), ("ped_mbqm", 3), ("ped_rdbp", 2), ("ped_sat_shl", 2)):
+        fn = getattr(lib, name)
+        fn.restype = ctypes.c_int32
+        fn.argtypes = [ctypes.c_int32] * n
+    return lib
+
+
+EDGES = [0, 1, -1, 2, -2, 127, -128, 255, -255, (1 << 30), -(1 << 30), (1 << 31) - 1, -(1 << 31),
+         12345, -12345, (1 << 23) + 1, -(1 << 23) - 1]
+
+
+def test_srdhm_and_rdbp_match(qm):
+    rng = np.random.default_rng(0)
+    vals = EDGES + [int(v) for v in rng.integers(-(1 << 31), 1 << 31, size=300)]
+    for a in vals[:60]:
+        for b in vals[::7]:
+            assert qm.ped_srdhm(a, b) == quant.srdhm(a, b), (a, b)
+    for x in vals:
+        for e in (0, 1, 2, 5, 12, 20, 31):
+            assert qm.ped_rdbp(x, e) == quant.rdbp(x, e), (x, e)
+
+
+def test_mbqm_matches(qm):
+    rng = np.random.default_rng(1)
+    for _ in range(3000):
+        real = float(np.exp(rng.uniform(np.log(1e-6), np.log(50.0))))
+        m, s = quant.quantize_multiplier(real)
+        x = int(rng.integers(-(1 << 20), 1 << 20))
+        assert qm.ped_mbqm(x, m, s) == quant.mbqm(x, m, s), (x, m, s)
+        # and it is the rounded product, within one unit
+        assert abs(quant.mbqm(x, m, s) - x * real) <= 1 + abs(x * real) * 2e-9
+
+
+@pytest.mark.parametrize(("real", "expected"), [
+    (0.5, (1 << 30, 0)), (1.0, (1 << 30, 1)), (0.75, (3 << 29, 0)), (0.0, (0, 0)),
+    (2.0 ** -40, (0, 0)), (1.0 - 2.0 ** -40, (1 << 30, 1)),
+])
+def test_quantize_multiplier(real, expected):
+    assert quant.quantize_multiplier(real) == expected
+
+
+def test_round_away_from_zero():
+    assert [quant.round_away(v) for v in (0.5, 1.5, -0.5, -2.5, 0.49999999999999994)] == \
+        [1, 2, -1, -3, 0]
