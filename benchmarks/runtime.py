@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python benchmarks/runtime.py [--build-dir build] [--no-callgrind]
 
-Columns: arena bytes (ours = PED_ARENA_BYTES / per-stage need; TFLM = smallest arena its
+Columns: arena bytes (ours = PED_MODEL_ARENA_BYTES / per-stage need; TFLM = smallest arena its
 interpreter runs with, found by search), code+weights bytes of our kernels and generated
 code (`size` of -Os objects for Cortex-M4, .tflite arrays excluded; the TFLM column is the
 .tflite flatbuffer alone, without the interpreter), and instructions per inference counted by
@@ -48,7 +48,7 @@ HARNESS = r"""
 #include <stdint.h>
 #include <stdio.h>
 #include "ped_model.h"
-static uint8_t arena[PED_ARENA_BYTES + 16] PED_ALIGNED16;
+static uint8_t arena[PED_MODEL_ARENA_BYTES + 16] PED_ALIGNED16;
 static int8_t x[PED_INPUT_LEN];
 int main(void) {
     uint32_t s = 12345u;

@@ -104,8 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_codegen)
 
+    p = sub.add_parser("hil", help="hardware-in-the-loop: stream the test split to a board and "
+                                   "check every stage bit for bit against the host")
+    _common(p)
+    _hil_args(p)
+    p.set_defaults(func=cmd_hil)
+
+    p = sub.add_parser("report", help="report.md, plots and metrics.json from the run")
+    _common(p)
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("run", help="the whole pipeline, each step skipped when up to date")
     _common(p, dataset_required=False)
+    _hil_args(p)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.set_defaults(func=cmd_run, dataset="watch")
     return parser
@@ -254,9 +265,51 @@ def cmd_codegen(args: argparse.Namespace) -> None:
     console.print(f"generated into {ctx.run.path('firmware')}")
 
 
+def _hil_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", "-t", default="qemu-m4",
+                   help="native, qemu-m4, qemu-m3 (started by the harness) or a real board "
+                        "with --port (default qemu-m4)")
+    p.add_argument("--port", default=None,
+                   help="serial URL of a flashed board: /dev/ttyACM0, socket://host:port, ...")
+
+
+def print_hil(summary: dict, target: str) -> None:
+    n, ok = summary["samples"], summary["bit_exact_samples"]
+    verdict = (f"bit-exact: {ok}/{n} samples, all stages" if ok == n
+               else f"NOT bit-exact: {n - ok}/{n} samples differ; first: "
+                    f"{', '.join(summary['first_mismatches'])}")
+    table = Table(title=f"{target}: {verdict}")
+    for col in ("stage", "device accuracy %", "median cycles"):
+        table.add_column(col, justify="right")
+    for k, a in enumerate(summary["device_accuracy"]):
+        table.add_row(str(k + 1), f"{100 * a:.1f}", f"{summary['median_cycles'][k]:,.0f}")
+    console.print(table)
+
+
+def cmd_hil(args: argparse.Namespace) -> None:
+    from pipeline.steps import step_hil
+
+    print_hil(step_hil(_context(args), args.target, args.port), args.target)
+
+
+def cmd_report(args: argparse.Namespace) -> None:
+    from pipeline.steps import step_report
+
+    step_report(_context(args))
+
+
 def cmd_run(args: argparse.Namespace) -> None:
+    from pipeline.steps import step_hil, step_report
+
     ctx = _context(args)
     _print_teacher(step_teacher(ctx), ctx.dataset)
+    from pipeline.distill.bdistil import DistillConfig
+
+    step_distill(ctx, DistillConfig(target=args.target if args.port is None else "qemu-m4"))
+    print_quantize(step_quantize(ctx))
+    step_codegen(ctx)
+    print_hil(step_hil(ctx, args.target, args.port), args.target)
+    step_report(ctx)
     console.print(f"run directory: {ctx.run.root}")
 
 

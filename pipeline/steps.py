@@ -244,3 +244,138 @@ def supported_ops() -> frozenset[str] | None:
     except ImportError:
         return None
     return frozenset(SUPPORTED_OPS)
+
+
+EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3")
+
+
+def _tree_hash(*dirs: Path) -> str:
+    """sha256 over every file under the given folders (names and contents)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for d in dirs:
+        for f in sorted(p for p in d.rglob("*") if p.is_file()):
+            h.update(str(f.relative_to(d)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def step_build(ctx: Context, target: str) -> dict:
+    """Firmware for `target` with this run's generated model, budget-checked; the linked
+    image is copied to `bin/<target>/` so every dataset keeps its own."""
+    from pipeline.data.recipe import REPO_ROOT
+    from pipeline.firmware_build import build, get_target
+
+    run = ctx.run
+    step_codegen(ctx)
+    model = run.path("firmware")
+    t = get_target(target)
+    out = run.path("bin", target)
+
+    def produce():
+        size = build(target, model)
+        out.mkdir(parents=True, exist_ok=True)
+        image = out / t.elf().name
+        shutil.copy2(t.elf(), image)
+        info = out / "size.json"
+        info.write_text(json.dumps({"flash": size.flash, "ram": size.ram}, indent=2))
+        return [image, info], {"flash": size.flash, "ram": size.ram}
+
+    inputs = {"model": _tree_hash(model),
+              "firmware": _tree_hash(REPO_ROOT / "firmware" / "src",
+                                     REPO_ROOT / "firmware" / "include",
+                                     REPO_ROOT / "firmware" / "app",
+                                     REPO_ROOT / "firmware" / "kernels",
+                                     REPO_ROOT / "boards"),
+              "target": target}
+    run_step(run, f"build-{target}", inputs, produce, ctx.force, ctx.log)
+    return json.loads((out / "size.json").read_text())
+
+
+def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
+    """Validate the device against the host over the whole test split, then the deadline
+    sweep and the battery-drop run. Emulated targets are started (and stopped) here."""
+    from pipeline.harness import hil, targets
+    from pipeline.quantize import bundle_hash, host_expectation, load_stage_table
+
+    run = ctx.run
+    if port is None and target not in EMULATED_TARGETS:
+        raise PedError(f"'{target}' is a real board: the harness cannot start it",
+                       f"flash it (`ped flash --target {target}`) and pass --port /dev/ttyACM0")
+    image = None
+    if port is None:
+        step_build(ctx, target)
+        image = run.path("bin", target, "program" if target == "native" else "firmware.elf")
+    out = run.path("hil", target)
+    stages, table = load_stage_table(run.path("tflite"))
+    ds = Dataset.load(run.path("data", "dataset"))
+    expected_hash = bundle_hash(run.path("tflite"))
+
+    def produce():
+        out.mkdir(parents=True, exist_ok=True)
+        session = {"bundle": expected_hash, "image": sha256_file(image) if image else port}
+        marker = out / "session.json"
+        if marker.is_file() and json.loads(marker.read_text()) != session:
+            for stale in ("results.jsonl", "sweep.jsonl"):
+                if (out / stale).is_file():
+                    (out / stale).rename(out / (stale + ".stale"))
+        marker.write_text(json.dumps(session, indent=2))
+        xq, expected = host_expectation(stages, ds.x["test"])
+        cfg = hil.HilConfig(url=port or "", target=target, out_dir=out,
+                            expected_hash=expected_hash, run_dir=str(run.root))
+        cost_us = _stage_cost_us(run, target, table)
+
+        def session_run(fn, *a):
+            if port is not None:
+                return fn(cfg, *a, log=ctx.log)
+            with targets.running(target, image) as t:
+                cfg.url = t.url
+                return fn(cfg, *a, log=ctx.log)
+
+        summary = session_run(hil.validate, xq, ds.y["test"], expected)
+        sweep = session_run(hil.deadline_sweep, xq, ds.y["test"], cost_us)
+        files = [out / "summary.json", out / "sweep.json", out / "results.jsonl",
+                 out / "sweep.jsonl"]
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        (out / "sweep.json").write_text(json.dumps(sweep, indent=2))
+        if port is None:
+            battery = session_run(hil.battery_drop, xq, ds.y["test"], 2000)
+            (out / "battery.json").write_text(json.dumps(battery, indent=2))
+            files.append(out / "battery.json")
+        return files, {"bit_exact": f"{summary['bit_exact_samples']}/{summary['samples']}"}
+
+    inputs = {"bundle": expected_hash, "data": sha256_file(run.path("data", "dataset.npz")),
+              "image": sha256_file(image) if image else f"port:{port}",
+              "code": code_hash("pipeline.harness.hil", "pipeline.harness.link",
+                                "pipeline.harness.device", "pipeline.protocol")}
+    run_step(run, f"hil-{target}", inputs, produce, ctx.force, ctx.log)
+    return json.loads((out / "summary.json").read_text())
+
+
+def _stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
+    """Per-stage time on the target in µs: measured HIL cycles when there are, else the
+    profiled/estimated cost from the stage table."""
+    from pipeline.boards import load_board
+
+    board = load_board(target)
+    results = run.path("hil", target, "results.jsonl")
+    device = run.path("hil", target, "device.json")
+    if results.is_file() and device.is_file():
+        import numpy as np
+
+        hz = json.loads(device.read_text())["clock_hz"]  # the device's cycle counter rate
+        recs = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+        full = [r for r in recs if len(r["stages"]) == len(table["stages"])]
+        if full:
+            return [float(np.median([r["stages"][k]["cycles"] for r in full])) / hz * 1e6
+                    for k in range(len(table["stages"]))]
+    return [max(1.0, s["cost_cycles"] / board.clock_hz * 1e6) for s in table["stages"]]
+
+
+def step_report(ctx: Context) -> list[Path]:
+    from pipeline.report import write_report
+
+    files = write_report(ctx.run.root)
+    ctx.log(f"report: {files[0]}")
+    return files

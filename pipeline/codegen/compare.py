@@ -81,7 +81,7 @@ class ArenaRow:
 
 def arena_comparison(spec: BundleSpec, plan: CodegenResult) -> list[ArenaRow]:
     """Per stage: our arena need (persistent + that stage's scratch) vs TFLM's arena; then
-    the bundle: PED_ARENA_BYTES vs TFLM's largest stage arena plus the connection bytes TFLM
+    the bundle: PED_MODEL_ARENA_BYTES vs TFLM's largest stage arena plus the connection bytes TFLM
     would have to keep outside its arena between stages."""
     rows = []
     tflm = []

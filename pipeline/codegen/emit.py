@@ -259,14 +259,22 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
     return CodegenResult(arena, persistent, scratch, tuple(stage_plans), tuple(files))
 
 
+def _f32_bits(value: float) -> int:
+    import struct
+
+    return struct.unpack("<I", struct.pack("<f", value))[0]
+
+
 def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
                   persist_off: dict) -> list[str]:
     x = stages[0].x
     lines = [BANNER, "#ifndef PED_MODEL_GENERATED_H", "#define PED_MODEL_GENERATED_H", "",
              "#include <stdint.h>", "", '#include "ped/model.h"', "", ALIGN_MACRO, "",
-             f"#define PED_ARENA_BYTES {arena}u  /* bytes of the arena the app passes in */",
+             f"#define PED_MODEL_ARENA_BYTES {arena}u  /* bytes of the arena the app passes in */",
              f"#define PED_N_STAGES {len(stages)}u", f"#define PED_N_CLASSES {spec.n_classes}u",
-             f"#define PED_INPUT_LEN {x.size}u", "",
+             f"#define PED_INPUT_LEN {x.size}u",
+             f"#define PED_MODEL_INPUT_SCALE_BITS {_f32_bits(x.scale)}u  /* IEEE-754 bits */",
+             "",
              "/* connection tensors (feature outputs) in the arena's persistent region */"]
     for st in stages:
         for j in st.feature_outputs:
@@ -303,7 +311,7 @@ def _model_source(spec: BundleSpec, stages: list[StageProgram]) -> list[str]:
     lines += ["};", "", "const ped_model_t ped_model = {",
               f"    .n_stages = {len(stages)}u,", f"    .n_classes = {spec.n_classes}u,",
               f"    .input_len = {x.size}u,", f"    .input_zero_point = {x.zero_point},",
-              "    .arena_bytes = PED_ARENA_BYTES,",
+              "    .arena_bytes = PED_MODEL_ARENA_BYTES,",
               f"    .default_class = {spec.default_class}u,",
               "    .stages = k_stages,", "    .bundle_hash = k_bundle_hash,", "};"]
     return lines

@@ -22,12 +22,14 @@ import numpy as np
 
 from pipeline.aggregate import AggregationPlan
 from pipeline.quantize.convert import (
+    SameScaleConflict,
     TensorQuant,
     check_model,
     convert_int8,
     io_quant,
     reorder_io,
     set_input_quant,
+    set_output_quant,
 )
 from pipeline.quantize.runtimes import tflm_arena_bytes
 
@@ -90,8 +92,18 @@ def quantize_ensemble(students_dir: Path, x_train: np.ndarray, supported_ops=Non
         if x_quant is not None:  # one quantization of x for the whole ensemble: stage 1's
             tfl = set_input_quant(tfl, 0, x_quant, name)
         for i, inp in enumerate(stage["inputs"][1:], start=1):
-            tfl = set_input_quant(tfl, i, out_quant[inp["from_stage"] - 1][inp["from_output"]],
-                                  name)
+            j, o = inp["from_stage"] - 1, inp["from_output"]
+            try:  # re-parameterise the consumer's input to the producer's output ...
+                tfl = set_input_quant(tfl, i, out_quant[j][o], name)
+            except SameScaleConflict:
+                # ... or, when that input is concatenated, the producer's output to it
+                want = io_quant(tfl)[0][i]
+                producer = stages[j]
+                producer.tflite = set_output_quant(producer.tflite, o, want, producer.name)
+                out_quant[j] = io_quant(producer.tflite)[1]
+                producer.outputs = [dict(d) | out_quant[j][n].as_dict()
+                                    for n, d in enumerate(producer.outputs)]
+                producer.tflm_arena_bytes = tflm_arena_bytes(producer.tflite)
         ops = check_model(tfl, name, supported_ops)
         in_q, o_q = io_quant(tfl)
         x_quant = x_quant or in_q[0]

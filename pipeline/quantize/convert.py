@@ -172,6 +172,52 @@ QUANT_PRESERVING = {"RESHAPE", "EXPAND_DIMS", "SQUEEZE", "MAX_POOL_2D"}
 SAME_SCALE_OPS = {"CONCATENATION"}
 
 
+class SameScaleConflict(PedError):
+    """The re-parameterised tensor feeds an op that needs one scale on all its inputs."""
+
+
+def _patch(tensor, quant: TensorQuant) -> None:
+    qp = tensor.quantization
+    qp.scale = np.asarray([quant.scale], dtype=np.float32)
+    qp.zeroPoint = np.asarray([quant.zero_point], dtype=np.int64)
+
+
+def set_output_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: str) -> bytes:
+    """Give subgraph output `index` exactly `quant` (the producer side of a connection).
+
+    Used when the consuming stage cannot be re-parameterised (its feature input feeds a
+    CONCATENATION, which shares one scale with its other inputs): the producing op then
+    requantizes straight to the consumer's scale. The change is propagated backward and
+    forward through quantization-preserving ops inside the producer.
+    """
+    fu = _flatbuffer_utils()
+    m = fu.read_model_from_bytearray(bytearray(tflite))
+    sg = m.subgraphs[0]
+    ops = op_names(m)
+    producer_of = {int(t): i for i, op in enumerate(sg.operators) for t in op.outputs}
+    seen: set[int] = set()
+    frontier = [int(sg.outputs[index])]
+    while frontier:
+        t = frontier.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        _patch(sg.tensors[t], quant)
+        p = producer_of.get(t)
+        if p is not None and ops[p] in QUANT_PRESERVING:
+            frontier.append(int(sg.operators[p].inputs[0]))
+        for i, op in enumerate(sg.operators):
+            if t not in list(op.inputs):
+                continue
+            if ops[i] in QUANT_PRESERVING:
+                frontier.append(int(op.outputs[0]))
+            elif ops[i] in SAME_SCALE_OPS:
+                raise SameScaleConflict(
+                    f"{stage_name}: output {index} also feeds op {i} {ops[i]} inside the stage",
+                    "export the feature before it is concatenated")
+    return bytes(fu.convert_object_to_bytearray(m))
+
+
 def set_input_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: str) -> bytes:
     """Give subgraph input `index` exactly `quant` (a connection from an earlier stage).
 
@@ -185,16 +231,14 @@ def set_input_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: s
     frontier = [int(sg.inputs[index])]
     while frontier:
         t = frontier.pop()
-        qp = sg.tensors[t].quantization
-        qp.scale = np.asarray([quant.scale], dtype=np.float32)
-        qp.zeroPoint = np.asarray([quant.zero_point], dtype=np.int64)
+        _patch(sg.tensors[t], quant)
         for i, op in enumerate(sg.operators):
             if t not in list(op.inputs):
                 continue
             if ops[i] in QUANT_PRESERVING:
                 frontier.append(int(op.outputs[0]))
             elif ops[i] in SAME_SCALE_OPS:
-                raise PedError(
+                raise SameScaleConflict(
                     f"{stage_name}: connection input {index} feeds op {i} {ops[i]} directly, "
                     "which needs all its inputs at one scale",
                     "pass the connected feature through a conv or dense layer (or an ADD) "

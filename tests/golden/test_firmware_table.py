@@ -1,5 +1,5 @@
 """The generated `ped_model` table as the firmware sees it, built with ASan + UBSan: the stage
-table, the bundle hash, an arena of exactly PED_ARENA_BYTES (no access outside it)."""
+table, the bundle hash, an arena of exactly PED_MODEL_ARENA_BYTES (no access outside it)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ HARNESS = r"""
 #include <stdlib.h>
 #include "ped_model.h"
 int main(void) {
-    uint8_t *arena = malloc(PED_ARENA_BYTES);   /* host harness only: exact size for ASan */
+    uint8_t *arena = malloc(PED_MODEL_ARENA_BYTES);   /* host harness only: exact size for ASan */
     int8_t *x = malloc(PED_INPUT_LEN);
     int8_t logits[PED_N_CLASSES];
     volatile uint8_t abort_flag = 0;

@@ -36,7 +36,7 @@ def _main_c(plan) -> str:
             prints.append(f"    dump({src}, {nbytes}u);")
     return "\n".join([
         "#include <stdint.h>", "#include <stdio.h>", '#include "ped_model.h"',
-        "static uint8_t arena[PED_ARENA_BYTES] PED_ALIGNED16;",
+        "static uint8_t arena[PED_MODEL_ARENA_BYTES] PED_ALIGNED16;",
         "static int8_t x[PED_INPUT_LEN];",
         "static void dump(const int8_t *p, uint32_t n) {",
         "    for (uint32_t i = 0; i < n; ++i) printf(\"%d \", p[i]);",
