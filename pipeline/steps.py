@@ -340,7 +340,10 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         (out / "sweep.json").write_text(json.dumps(sweep, indent=2))
         if port is None:
-            battery = session_run(hil.battery_drop, xq, ds.y["test"], 2000)
+            # drain so that the brown-out comes about ten full inferences in
+            per_inference = sum(summary["median_cycles"])
+            drain = int(900e9 / (10 * per_inference))
+            battery = session_run(hil.battery_drop, xq, ds.y["test"], drain)
             (out / "battery.json").write_text(json.dumps(battery, indent=2))
             files.append(out / "battery.json")
         return files, {"bit_exact": f"{summary['bit_exact_samples']}/{summary['samples']}"}
