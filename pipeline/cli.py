@@ -67,21 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.set_defaults(func=cmd_teacher)
 
-    p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
-    _common(p)
-    p.set_defaults(func=cmd_quantize)
-
-    p = sub.add_parser("build", help="build the firmware for a target (pio run) and check "
-                                     "its flash/RAM against boards/<board>/board.toml")
-    _firmware_args(p)
-    p.set_defaults(func=cmd_build)
-
-    p = sub.add_parser("flash", help="build, then upload (QEMU targets: start the emulator)")
-    _firmware_args(p)
-    p.add_argument("--port", default=None,
-                   help="upload port (real boards), or QEMU's serial backend, e.g. pty or "
-                        "tcp:127.0.0.1:4444,server=on,wait=off (default: pty)")
-    p.set_defaults(func=cmd_flash)
     p = sub.add_parser("distill", help="B-DISTIL: distill the teacher into K int8-ready students")
     _common(p)
     p.add_argument("--target", default=None, help="board whose per-student budget applies "
@@ -100,9 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip RESCHED / NO-RESCHED (faster)")
     p.set_defaults(func=cmd_distill)
 
+    p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
+    _common(p)
+    p.set_defaults(func=cmd_quantize)
+
     p = sub.add_parser("codegen", help="generate C for the int8 students (kernels + arena plan)")
     _common(p)
     p.set_defaults(func=cmd_codegen)
+
+    p = sub.add_parser("build", help="build the firmware for a target (pio run) and check "
+                                     "its flash/RAM against boards/<board>/board.toml")
+    _firmware_args(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("flash", help="build, then upload (QEMU targets: start the emulator)")
+    _firmware_args(p)
+    p.add_argument("--port", default=None,
+                   help="upload port (real boards), or QEMU's serial backend, e.g. pty or "
+                        "tcp:127.0.0.1:4444,server=on,wait=off (default: pty)")
+    p.set_defaults(func=cmd_flash)
 
     p = sub.add_parser("hil", help="hardware-in-the-loop: stream the test split to a board and "
                                    "check every stage bit for bit against the host")
@@ -125,14 +126,28 @@ def build_parser() -> argparse.ArgumentParser:
 def _firmware_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", "-t", required=True,
                    help="PlatformIO env: native, qemu-m4, qemu-m3 (offline) or a real board")
+    p.add_argument("--dataset", "-d", default=None,
+                   help="build this run's generated model (build/<dataset>/firmware), running "
+                        "the steps before it as needed")
+    p.add_argument("--build-dir", type=Path, default=None, help="default: build/")
     p.add_argument("--model", type=Path, default=None,
                    help="generated model directory (ped codegen's build/<dataset>/firmware); "
                         "default: $PED_MODEL_DIR, else the fake demo model")
 
 
+def _run_context(args: argparse.Namespace) -> Context:
+    return Context(dataset=args.dataset, build_dir=args.build_dir)
+
+
 def cmd_build(args: argparse.Namespace) -> None:
     from pipeline.firmware_build import build
+    from pipeline.steps import step_build
 
+    if args.dataset:
+        size = step_build(_run_context(args), args.target)
+        console.print(f"{args.target}: flash {size['flash']:,} B, RAM {size['ram']:,} B "
+                      f"(within budget); image in {_run_context(args).run.path('bin')}")
+        return
     size = build(args.target, args.model)
     console.print(f"{args.target}: flash {size.flash:,} B, RAM {size.ram:,} B (within budget)")
 
@@ -140,7 +155,12 @@ def cmd_build(args: argparse.Namespace) -> None:
 def cmd_flash(args: argparse.Namespace) -> None:
     from pipeline.firmware_build import flash
 
-    flash(args.target, args.port, args.model)
+    model = args.model
+    if args.dataset:
+        ctx = _run_context(args)
+        step_codegen(ctx)
+        model = ctx.run.path("firmware")
+    flash(args.target, args.port, model)
 
 
 def _context(args: argparse.Namespace) -> Context:
