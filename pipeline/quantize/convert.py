@@ -68,8 +68,11 @@ def convert_int8(model, representative: Iterable[dict[str, np.ndarray] | list[np
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
+    from pipeline.quantize.runtimes import capture_c_output
+
     try:
-        return bytes(conv.convert())
+        with capture_c_output():  # the converter prints pages of trace to stdout/stderr
+            return bytes(conv.convert())
     except Exception as exc:  # ConverterError carries the failing op and location
         first = str(exc).strip().splitlines()
         detail = next((ln for ln in first if "error" in ln.lower()), first[0] if first else "")

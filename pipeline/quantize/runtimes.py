@@ -87,7 +87,7 @@ def run_chain(stages: list[StageSpec], x_int8: np.ndarray, runtime: str) -> list
 
 
 @contextlib.contextmanager
-def _capture_c_output():
+def capture_c_output():
     """Capture what C code writes to file descriptors 1 and 2 (TFLM's allocation report)."""
     import ctypes
 
@@ -102,6 +102,8 @@ def _capture_c_output():
         try:
             yield box
         finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
             libc.fflush(None)
             for fd, keep in saved.items():
                 os.dup2(keep, fd)
@@ -115,7 +117,7 @@ def tflm_arena_bytes(model: bytes) -> int:
     from tflite_micro import runtime as tflm_runtime
 
     it = tflm_runtime.Interpreter.from_bytes(model, arena_size=DEFAULT_ARENA)
-    with _capture_c_output() as out:
+    with capture_c_output() as out:
         it.print_allocations()
     found = re.search(r"Arena allocation total (\d+) bytes", out["text"])
     if not found:
