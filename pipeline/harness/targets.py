@@ -49,7 +49,7 @@ def _free_port() -> int:
 def qemu_command(target: str, elf: Path, port: int) -> list[str]:
     machine, _ = QEMU_MACHINES[target]
     return ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on",
+            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
             "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off",
             "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
 
