@@ -17,7 +17,8 @@ from pipeline.data.prepare import prepare
 from pipeline.data.recipe import load_recipe
 
 
-def build_tiny_ensemble(out_dir: Path, epochs: int = 3):
+def build_tiny_ensemble(out_dir: Path, epochs: int = 3, concat: bool = False):
+    """`concat=True` wires stage 2 as concat(conv(x), feature) instead of an ADD."""
     import keras
     from keras import layers
 
@@ -32,8 +33,12 @@ def build_tiny_ensemble(out_dir: Path, epochs: int = 3):
     x2 = keras.Input((8, 8, 1), name="x")
     fin = keras.Input((8, 8, 8), name="s01_f0")
     h = layers.Conv2D(8, 3, padding="same", name="s2_conv")(x2)
-    g = layers.Conv2D(8, 1, name="s2_proj")(fin)
-    h = layers.ReLU(name="s2_relu")(layers.Add(name="s2_add")([h, g]))
+    if concat:  # the feature enters a CONCATENATION directly: one scale for both inputs
+        h = layers.Concatenate(name="s2_cat")([layers.ReLU(6.0, name="s2_r6")(h), fin])
+        h = layers.Conv2D(8, 1, activation="relu", name="s2_mix")(h)
+    else:
+        g = layers.Conv2D(8, 1, name="s2_proj")(fin)
+        h = layers.ReLU(name="s2_relu")(layers.Add(name="s2_add")([h, g]))
     h = layers.MaxPooling2D(2, name="s2_pool")(h)
     h = layers.Flatten(name="s2_flat")(h)
     s2 = keras.Model([x2, fin], layers.Dense(10, name="s2_logits")(h), name="stage_02")

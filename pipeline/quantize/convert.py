@@ -185,21 +185,18 @@ def _patch(tensor, quant: TensorQuant) -> None:
     qp.zeroPoint = np.asarray([quant.zero_point], dtype=np.int64)
 
 
-def set_output_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: str) -> bytes:
-    """Give subgraph output `index` exactly `quant` (the producer side of a connection).
-
-    Used when the consuming stage cannot be re-parameterised (its feature input feeds a
-    CONCATENATION, which shares one scale with its other inputs): the producing op then
-    requantizes straight to the consumer's scale. The change is propagated backward and
-    forward through quantization-preserving ops inside the producer.
-    """
+def _repin(tflite: bytes, start: int, quant: TensorQuant, backward: bool, what: str) -> bytes:
+    """Set tensor `start`'s quantization to `quant` and propagate it through
+    quantization-preserving ops: forward always, and backward to the producing op when
+    `backward`. Refuses when a re-pinned tensor feeds an op that needs one scale on all its
+    inputs (SameScaleConflict)."""
     fu = _flatbuffer_utils()
     m = fu.read_model_from_bytearray(bytearray(tflite))
     sg = m.subgraphs[0]
     ops = op_names(m)
     producer_of = {int(t): i for i, op in enumerate(sg.operators) for t in op.outputs}
     seen: set[int] = set()
-    frontier = [int(sg.outputs[index])]
+    frontier = [start]
     while frontier:
         t = frontier.pop()
         if t in seen:
@@ -207,7 +204,7 @@ def set_output_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: 
         seen.add(t)
         _patch(sg.tensors[t], quant)
         p = producer_of.get(t)
-        if p is not None and ops[p] in QUANT_PRESERVING:
+        if backward and p is not None and ops[p] in QUANT_PRESERVING:
             frontier.append(int(sg.operators[p].inputs[0]))
         for i, op in enumerate(sg.operators):
             if t not in list(op.inputs):
@@ -216,35 +213,33 @@ def set_output_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: 
                 frontier.append(int(op.outputs[0]))
             elif ops[i] in SAME_SCALE_OPS:
                 raise SameScaleConflict(
-                    f"{stage_name}: output {index} also feeds op {i} {ops[i]} inside the stage",
-                    "export the feature before it is concatenated")
+                    f"{what} feeds op {i} {ops[i]}, which needs all its inputs at one scale",
+                    "pass the connected feature through a conv or dense layer (or an ADD) "
+                    "before concatenating it")
     return bytes(fu.convert_object_to_bytearray(m))
+
+
+def _io_tensor(tflite: bytes, index: int, outputs: bool) -> int:
+    m = _flatbuffer_utils().read_model_from_bytearray(bytearray(tflite))
+    return int((m.subgraphs[0].outputs if outputs else m.subgraphs[0].inputs)[index])
+
+
+def set_output_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: str) -> bytes:
+    """Give subgraph output `index` exactly `quant` (the producer side of a connection).
+
+    Used when the consuming stage cannot be re-parameterised (its feature input feeds a
+    CONCATENATION, which shares one scale with its other inputs): the producing op then
+    requantizes straight to the consumer's scale.
+    """
+    return _repin(tflite, _io_tensor(tflite, index, True), quant, True,
+                  f"{stage_name}: output {index}")
 
 
 def set_input_quant(tflite: bytes, index: int, quant: TensorQuant, stage_name: str) -> bytes:
     """Give subgraph input `index` exactly `quant` (a connection from an earlier stage).
 
-    The new parameters are propagated forward through quantization-preserving ops; every
-    other consuming op computes its multipliers from the tensor scales when it is prepared.
+    Every consuming op computes its multipliers from the tensor scales when it is prepared,
+    so this re-parameterises the stage exactly.
     """
-    fu = _flatbuffer_utils()
-    m = fu.read_model_from_bytearray(bytearray(tflite))
-    sg = m.subgraphs[0]
-    ops = op_names(m)
-    frontier = [int(sg.inputs[index])]
-    while frontier:
-        t = frontier.pop()
-        _patch(sg.tensors[t], quant)
-        for i, op in enumerate(sg.operators):
-            if t not in list(op.inputs):
-                continue
-            if ops[i] in QUANT_PRESERVING:
-                frontier.append(int(op.outputs[0]))
-            elif ops[i] in SAME_SCALE_OPS:
-                raise SameScaleConflict(
-                    f"{stage_name}: connection input {index} feeds op {i} {ops[i]} directly, "
-                    "which needs all its inputs at one scale",
-                    "pass the connected feature through a conv or dense layer (or an ADD) "
-                    "before concatenating it",
-                )
-    return bytes(fu.convert_object_to_bytearray(m))
+    return _repin(tflite, _io_tensor(tflite, index, False), quant, False,
+                  f"{stage_name}: connection input {index}")
