@@ -296,6 +296,7 @@ def step_build(ctx: Context, target: str) -> dict:
 def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
     """Validate the device against the host over the whole test split, then the deadline
     sweep and the battery-drop run. Emulated targets are started (and stopped) here."""
+    from pipeline.boards import load_board
     from pipeline.harness import hil, targets
     from pipeline.quantize import bundle_hash, host_expectation, load_stage_table
 
@@ -325,6 +326,8 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
         cfg = hil.HilConfig(url=port or "", target=target, out_dir=out,
                             expected_hash=expected_hash, run_dir=str(run.root))
         cost_us = _stage_cost_us(run, target, table)
+        board = load_board(target)
+        admitted_us = [s["cost_cycles"] / board.clock_hz * 1e6 for s in table["stages"]]
 
         def session_run(fn, *a):
             if port is not None:
@@ -334,7 +337,7 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
                 return fn(cfg, *a, log=ctx.log)
 
         summary = session_run(hil.validate, xq, ds.y["test"], expected)
-        sweep = session_run(hil.deadline_sweep, xq, ds.y["test"], cost_us)
+        sweep = session_run(hil.deadline_sweep, xq, ds.y["test"], cost_us, admitted_us)
         files = [out / "summary.json", out / "sweep.json", out / "results.jsonl",
                  out / "sweep.jsonl"]
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
