@@ -89,6 +89,9 @@ def _rows(run: str, variants: list[str]) -> list[dict]:
     for i, row in enumerate(m["bdistil"]):
         cells = {k: (100 * rows[i]["test_accuracy"] if i < len(rows) else None)
                  for k, rows in methods.items()}
+        for v in variants:  # a variant picks its own students: show its cumulative MACs too
+            rows = methods[v]
+            cells[f"{v}_macs"] = rows[i]["cumulative_macs"] if i < len(rows) else None
         out.append({"k": row["stage"], "macs": row["cumulative_macs"],
                     "pct": 100 * row["cumulative_macs"] / t["macs"],
                     "teacher": 100 * t["test_accuracy"], **cells})
@@ -98,16 +101,23 @@ def _rows(run: str, variants: list[str]) -> list[dict]:
 def table(runs: list[str], variants: list[str]) -> str:
     methods = ["B-DISTIL", *variants, "RESCHED", "RESCH-unif", "NO-RESCHED"]
     cols = ["run", "k", "cum MACs", "% teacher MACs", *methods, "teacher"]
+    # RESCHED / NO-RESCHED costs match B-DISTIL's within the width grid (exact MACs are in
+    # students/metrics.json); variants choose their own students, so their MACs are shown.
     lines = [" | ".join(cols), " | ".join("---" for _ in cols)]
 
     def fmt(v):
         return "-" if v is None else f"{v:.1f}"
 
+    def cell(r, m):
+        if m in variants and r[m] is not None and r.get(f"{m}_macs") is not None:
+            return f"{r[m]:.1f} @{r[f'{m}_macs'] / 1000:.1f}k"
+        return fmt(r[m])
+
     folds: dict[int, list[dict]] = {}
     for run in runs:
         for r in _rows(run, variants):
             lines.append(" | ".join([run, str(r["k"]), f"{r['macs']:,}", f"{r['pct']:.2f}",
-                                     *(fmt(r[m]) for m in methods), fmt(r["teacher"])]))
+                                     *(cell(r, m) for m in methods), fmt(r["teacher"])]))
             if run.startswith("watch"):
                 folds.setdefault(r["k"], []).append(r)
     n_watch = sum(1 for r in runs if r.startswith("watch"))
