@@ -86,7 +86,9 @@ def _rows(run: str, variants: list[str]) -> list[dict]:
         methods[v] = json.loads(vp.read_text())["bdistil"] if vp.is_file() else []
     t = m["teacher"]
     out = []
-    for i, row in enumerate(m["bdistil"]):
+    for i in range(max(len(rows) for rows in methods.values())):
+        src = next(rows for rows in methods.values() if i < len(rows))
+        row = m["bdistil"][i] if i < len(m["bdistil"]) else src[i]
         cells = {k: (100 * rows[i]["test_accuracy"] if i < len(rows) else None)
                  for k, rows in methods.items()}
         for v in variants:  # a variant picks its own students: show its cumulative MACs too
