@@ -32,7 +32,8 @@ from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.run import distill_run  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
-VARIANTS = {"noconn": {"connections": False}, "game": {"objective": "game"}}
+VARIANTS = {"noconn": {"connections": False}, "game": {"objective": "game"},
+            "grow2": {"growth": 2.0}}
 
 
 def ped(*args: str) -> None:
@@ -138,7 +139,7 @@ def main() -> int:
     ap.add_argument("--datasets", default="digits,watch,fsdd,mnist5k")
     ap.add_argument("--folds", type=int, default=3, help="watch subject folds")
     ap.add_argument("--stages", type=int, default=4)
-    ap.add_argument("--variants", default="noconn", help="comma list of noconn,game or ''")
+    ap.add_argument("--variants", default="noconn", help="comma list of noconn,game,grow2 or ''")
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--table-only", action="store_true")
     args = ap.parse_args()
