@@ -32,7 +32,8 @@ from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.run import distill_run  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
-VARIANTS = {"noconn": {"connections": False}, "game": {"objective": "game"}}
+VARIANTS = {"noconn": {"connections": False}, "game": {"objective": "game"},
+            "grow2": {"growth": 2.0}}
 
 
 def ped(*args: str) -> None:
@@ -86,9 +87,14 @@ def _rows(run: str, variants: list[str]) -> list[dict]:
         methods[v] = json.loads(vp.read_text())["bdistil"] if vp.is_file() else []
     t = m["teacher"]
     out = []
-    for i, row in enumerate(m["bdistil"]):
+    for i in range(max(len(rows) for rows in methods.values())):
+        src = next(rows for rows in methods.values() if i < len(rows))
+        row = m["bdistil"][i] if i < len(m["bdistil"]) else src[i]
         cells = {k: (100 * rows[i]["test_accuracy"] if i < len(rows) else None)
                  for k, rows in methods.items()}
+        for v in variants:  # a variant picks its own students: show its cumulative MACs too
+            rows = methods[v]
+            cells[f"{v}_macs"] = rows[i]["cumulative_macs"] if i < len(rows) else None
         out.append({"k": row["stage"], "macs": row["cumulative_macs"],
                     "pct": 100 * row["cumulative_macs"] / t["macs"],
                     "teacher": 100 * t["test_accuracy"], **cells})
@@ -98,16 +104,23 @@ def _rows(run: str, variants: list[str]) -> list[dict]:
 def table(runs: list[str], variants: list[str]) -> str:
     methods = ["B-DISTIL", *variants, "RESCHED", "RESCH-unif", "NO-RESCHED"]
     cols = ["run", "k", "cum MACs", "% teacher MACs", *methods, "teacher"]
+    # RESCHED / NO-RESCHED costs match B-DISTIL's within the width grid (exact MACs are in
+    # students/metrics.json); variants choose their own students, so their MACs are shown.
     lines = [" | ".join(cols), " | ".join("---" for _ in cols)]
 
     def fmt(v):
         return "-" if v is None else f"{v:.1f}"
 
+    def cell(r, m):
+        if m in variants and r[m] is not None and r.get(f"{m}_macs") is not None:
+            return f"{r[m]:.1f} @{r[f'{m}_macs'] / 1000:.1f}k"
+        return fmt(r[m])
+
     folds: dict[int, list[dict]] = {}
     for run in runs:
         for r in _rows(run, variants):
             lines.append(" | ".join([run, str(r["k"]), f"{r['macs']:,}", f"{r['pct']:.2f}",
-                                     *(fmt(r[m]) for m in methods), fmt(r["teacher"])]))
+                                     *(cell(r, m) for m in methods), fmt(r["teacher"])]))
             if run.startswith("watch"):
                 folds.setdefault(r["k"], []).append(r)
     n_watch = sum(1 for r in runs if r.startswith("watch"))
@@ -126,7 +139,7 @@ def main() -> int:
     ap.add_argument("--datasets", default="digits,watch,fsdd,mnist5k")
     ap.add_argument("--folds", type=int, default=3, help="watch subject folds")
     ap.add_argument("--stages", type=int, default=4)
-    ap.add_argument("--variants", default="noconn", help="comma list of noconn,game or ''")
+    ap.add_argument("--variants", default="noconn", help="comma list of noconn,game,grow2 or ''")
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--table-only", action="store_true")
     args = ap.parse_args()

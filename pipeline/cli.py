@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="students do not read earlier students' feature maps")
     p.add_argument("--gamma", type=float, default=None, help="weak-learning edge threshold")
     p.add_argument("--eta", type=float, default=None, help="adversary step size")
+    p.add_argument("--growth", type=float, default=None,
+                   help="stage t costs at least GROWTH x stage t-1 (default 1: off)")
     p.add_argument("--student-epochs", type=int, default=None,
                    help="max epochs per student (early stopping on val)")
     p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
@@ -237,7 +239,7 @@ def _distill_config(args: argparse.Namespace):
 
     cfg = DistillConfig()
     given = {"target": args.target, "stages": args.stages, "objective": args.objective,
-             "gamma": args.gamma, "eta": args.eta, "seed": args.seed}
+             "gamma": args.gamma, "eta": args.eta, "seed": args.seed, "growth": args.growth}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

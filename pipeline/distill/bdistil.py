@@ -13,7 +13,9 @@ Stops at K = min(stages, board budget max_stages) rounds, when no candidate is a
 or at the target residual. Choices beyond DESIGN.md: round 1 trains with uniform example
 weights (the empty ensemble's residual is the teacher itself, so the adversary would only
 favour confident examples); later rounds weight examples by (1 - focus) + focus * adversary
-mass (residual_kd only; the game objective is weighted by its own potential).
+mass (residual_kd only; the game objective is weighted by its own potential). Option
+`growth` (default 1 = off): round t only considers candidates costing at least growth times
+stage t-1's cycles, a geometric schedule of stage sizes instead of the cheapest weak learner.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class DistillConfig:
     gamma: float = 0.02  # weak-learning threshold on the normalised edge in [-1, 1]
     max_tries: int = 3  # FIND-WL: candidates trained per round at most (0 = the whole pool)
     escalate: float = 2.0  # FIND-WL: after a failure, skip to candidates >= this x its cycles
+    growth: float = 1.0  # stage t costs >= growth x stage t-1's cycles (1 = FIND-WL as is)
     bound: float = 3.0  # B: |f_t| <= B, standardised-logit units
     temperature: float = 0.6  # KD temperature, standardised-logit units
     ce_weight: float = 0.1
@@ -197,6 +200,9 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
 
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
                        key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
+        if stages and cfg.growth > 1.0:
+            least = cfg.growth * stages[-1].record["cost"]["cycles"]
+            cands = [c for c in cands if cost(c, board).cycles >= least]
         found = find_wl(cands, board, train, cfg.gamma, lambda tr_, t=t: log(_describe(tr_, t)),
                         cfg.max_tries, cfg.escalate)
         if found is None:
