@@ -132,7 +132,7 @@ def test_cost_uses_a_measured_profile(tmp_path, monkeypatch):
     assert cost(c, load_board("qemu-m4")).cycles == 12345
     other = Candidate(Arch("image", (3,)), (8, 8, 1), 10)
     rec = cost(other, load_board("qemu-m4"))
-    assert rec.cycles_source == "profile-fit"
+    assert rec.cycles_source == "model"
     assert rec.cycles == rec.macs + 4 * (48 + 10) + 2000 * 2
 
 
