@@ -7,11 +7,12 @@ bundle (our codegen), built into `firmware/profile` (`pio run -e <target>-profil
 once: every stage is called `REPS` (3) times and timed with `board_cycles()`.
 Recorded per architecture (`cost.arch_key`): median cycles in the target's CPU cycles (the unit
 of `ped_stage_t.cost_cycles`; on QEMU -icount instruction time, deterministic), all
-repetitions, flash bytes of the stage object (code + weights, from the link map) and its arena
-bytes (its scratch in the generated plan plus its exported feature maps). Results merge into `boards/<board>/profile.json` with
-the compiler version and flags, and the cost model is refitted on every measured
-architecture (`fit_model`). Per-layer cycles are not measured (the stage functions are timed
-whole); the model is fitted on whole-stage cycles against per-layer features instead.
+repetitions, flash bytes of the stage object (code + weights, from the link map) and its
+arena bytes (its scratch in the generated plan plus its exported feature maps). Results merge
+into `boards/<board>/profile.json` with the compiler version and flags, and the cost model
+is refitted on every measured architecture (`fit_model`). Per-layer cycles are not measured
+(the stage functions are timed whole); the model is fitted on whole-stage cycles against
+per-layer features instead.
 
 Run profiling (`profile_run`): the run's own generated stages (build/<dataset>/firmware) are
 measured the same way; their cycles go back into `tflite/stages.json` (`cost_cycles`) and
