@@ -19,7 +19,7 @@ from pipeline.distill.pool import Arch, Candidate
 from pipeline.profile import SHIPPED, fit_model, pools
 
 MODEL_MEDIAN_BOUND = 0.10  # documented in docs/profile.md: median |relative error| on the pool
-MODEL_MAX_BOUND = 0.25     # and the worst candidate
+MODEL_MAX_BOUND = 0.10     # and the worst candidate
 
 needs_qemu = pytest.mark.skipif(
     not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")),
