@@ -1,11 +1,14 @@
 """Cost-model benchmark: measured cycles vs the fitted model vs the old estimate, per candidate.
 
-    python benchmarks/profile.py [--target qemu-m4] [--measure [--pool P]]
+    python benchmarks/profile.py [--target qemu-m4] [--measure [--pool P]] [--run DIR ...]
 
 Reads boards/<board>/profile.json (`--measure` first re-profiles: `ped profile`). Prints, per
 pool, every candidate's measured cycles, the cost model's prediction (in-sample and
 leave-one-out relative error) and the pre-profile estimate (6 cycles/MAC + 4/element + 2000/
 layer), then the summary against the target: median |model error| <= 10% of measured cycles.
+`--run build/<ds>` (after `ped profile --dataset <ds>`, which measured that run's stages):
+`cost()` of each of the run's students (connected ones are not in the pool: "model") against
+the measured stage cycles, i.e. the model on architectures it was not fitted on.
 Cycles are target CPU cycles; on QEMU -icount they are instruction time, not real cycles.
 """
 
@@ -18,13 +21,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import json  # noqa: E402
+
 import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from pipeline.distill.cost import DEFAULT_COEFFS  # noqa: E402
+from pipeline.distill.cost import DEFAULT_COEFFS, cost  # noqa: E402
 from pipeline.errors import PedError  # noqa: E402
-from pipeline.profile import load_profile, profile_path, profile_pools  # noqa: E402
+from pipeline.profile import (  # noqa: E402
+    load_profile,
+    profile_path,
+    profile_pools,
+    run_candidates,
+)
 
 console = Console(width=140)
 TARGET_MEDIAN_ERROR = 0.10
@@ -43,6 +53,8 @@ def main() -> int:
     ap.add_argument("--target", default="qemu-m4")
     ap.add_argument("--measure", action="store_true", help="re-profile before reporting")
     ap.add_argument("--pool", default=None, help="with --measure: one pool (default all)")
+    ap.add_argument("--run", type=Path, action="append", default=[],
+                    help="a run directory whose stages `ped profile --dataset` measured")
     args = ap.parse_args()
     if args.measure:
         profile_pools(args.target, args.pool, log=console.print)
@@ -79,6 +91,19 @@ def main() -> int:
     console.print(s)
     console.print("coefficients: " + ", ".join(
         f"{k}={v:.3g}" for k, v in prof["model"]["coefficients"].items()))
+    for run in args.run:
+        ens = json.loads((run / "students" / "ensemble.json").read_text())
+        t = Table(title=f"{run}: cost() of the run's students vs their measured stage cycles")
+        for col in ("stage", "candidate", "measured", "cost()", "source", "err %"):
+            t.add_column(col, justify="left" if col in ("candidate", "source") else "right")
+        for st, c in zip(ens["stages"], run_candidates(ens), strict=True):
+            if st["cost"].get("cycles_source") != "measured":
+                raise PedError(f"{run}: stage {st['stage']} cycles are not measured",
+                               f"run `ped profile --dataset {run.name} --target {args.target}`")
+            m, r = st["cost"]["cycles"], cost(c, load_profile(args.target)["board"])
+            t.add_row(str(st["stage"]), c.name, f"{m:,}", f"{r.cycles:,}", r.cycles_source,
+                      f"{100 * (r.cycles / m - 1):+.2f}")
+        console.print(t)
     ok = np.median(loo) <= TARGET_MEDIAN_ERROR
     console.print(f"target: median |error| <= {100 * TARGET_MEDIAN_ERROR:.0f}% of measured "
                   f"cycles: {'MET' if ok else 'MISSED'} (leave-one-out "

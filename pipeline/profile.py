@@ -306,3 +306,22 @@ def profile_run(run_root: Path, target: str) -> list[int]:
         ej.write_text(json.dumps(ens, indent=1) + "\n")
     return cycles
 
+
+
+def run_candidates(ensemble: dict) -> list[Candidate]:
+    """The candidates (with their connections) of a run's `students/ensemble.json`."""
+    from pipeline.distill.pool import Arch, FeatureRef
+
+    shape, n = tuple(ensemble["input_shape"]), int(ensemble["n_classes"])
+    maps: dict[tuple[int, int], tuple[int, ...]] = {}
+    out = []
+    for s in ensemble["stages"]:
+        reads = tuple(FeatureRef(i["from_stage"], i["from_output"],
+                                 maps[(i["from_stage"], i["from_output"])])
+                      for i in s["inputs"][1:])
+        a = s["architecture"]
+        out.append(Candidate(Arch(a["kind"], tuple(a["widths"])), shape, n, s["stage"], reads))
+        for j, o in enumerate(s["outputs"]):
+            if o["role"] == "feature":
+                maps[(s["stage"], j)] = tuple(o["shape"])
+    return out
