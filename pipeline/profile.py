@@ -19,6 +19,9 @@ measured the same way; their cycles go back into `tflite/stages.json` (`cost_cyc
 `students/ensemble.json` (`cost.cycles`, `cost.cycles_source` = "measured"), and codegen is
 re-run, so the stage table the scheduler admits stages with holds measured costs.
 Only QEMU targets are profiled: native time is wall-clock (noisy) and its serial is a pty.
+QEMU runs at `DEPLOY_ICOUNT_SHIFT`, the -icount shift of the HIL harness (`ped hil`/`ped run`);
+`firmware_build.qemu_command` (bench, `ped flash`) uses another shift, under which the same
+code takes 2^(difference) times as many counter cycles.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ from pipeline.distill.cost import arch_key, features, predict
 from pipeline.distill.pool import Candidate, arch_grid, build_student
 from pipeline.errors import PedError
 from pipeline.firmware_build import (
-    ICOUNT_SHIFT,
     PIO_BUILD_DIR,
     Target,
     _ensure_platformio,
@@ -50,6 +52,7 @@ from pipeline.firmware_build import (
     pio_command,
     qemu_command,
 )
+from pipeline.harness.targets import ICOUNT_SHIFT as HIL_ICOUNT_SHIFT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # input kind, shape, classes of the shipped datasets (as their recipes window them)
@@ -60,6 +63,10 @@ SHIPPED: dict[str, tuple[str, tuple[int, ...], int]] = {
     "watch": ("sequence", (100, 6), 7),
 }
 N_CALIBRATION = 16
+# QEMU's virtual time per instruction is 2^shift ns, so cycles of the 25 MHz counter scale with
+# the shift: profile at the shift the deployed firmware runs at (`ped hil`, `ped run`: the
+# harness's), so `cost_cycles` are in the units the scheduler sees there.
+DEPLOY_ICOUNT_SHIFT = HIL_ICOUNT_SHIFT
 REPS = 3  # PED_PROFILE_REPS in firmware/profile/profile_main.c
 MAX_IMAGE_PARAM_BYTES = 1 << 20  # weights per profiling image (the mps2 link map has 4 MB)
 
@@ -114,6 +121,13 @@ def compiler_info(t: Target) -> dict[str, Any]:
     return {"compiler": ver.splitlines()[0] if ver else t.cc, "flags": compile_flags(t)}
 
 
+def qemu_at_shift(t: Target, elf: Path, shift: int = DEPLOY_ICOUNT_SHIFT) -> list[str]:
+    """`firmware_build.qemu_command` with the -icount shift the deployed firmware runs at."""
+    cmd = qemu_command(t, elf)
+    cmd[cmd.index("-icount") + 1] = f"shift={shift},align=off,sleep=off"
+    return cmd
+
+
 def measure_model_dir(target: str, model: Path) -> tuple[list[Measurement], int]:
     """Build `model` (a generated model directory) into firmware/profile for `target`, run it,
     and return per-stage measurements (in stage order) and the board counter Hz."""
@@ -131,7 +145,7 @@ def measure_model_dir(target: str, model: Path) -> tuple[list[Measurement], int]
         raise PedError(f"`pio run -e {env}` failed:\n{res.stdout[-3000:]}{res.stderr[-1000:]}",
                        "fix the first compiler error it shows")
     elf = PIO_BUILD_DIR / env / t.program_name
-    out = subprocess.run(qemu_command(t, elf), capture_output=True, text=True,
+    out = subprocess.run(qemu_at_shift(t, elf), capture_output=True, text=True,
                          timeout=600).stdout
     if "PROFILE done" not in out:
         raise PedError(f"{env} did not finish under QEMU:\n{out[-2000:]}",
@@ -251,7 +265,8 @@ def write_profile(target: str, prof: dict) -> Path:
                      if k not in ("relative_error", "loo_relative_error")}
     prof.update({"board": t.board, "target": t.name, **compiler_info(t),
                  "cycles_unit": "target CPU cycles (board_cpu_hz; QEMU -icount: instruction "
-                                f"time, shift={ICOUNT_SHIFT})",
+                                f"time, shift={DEPLOY_ICOUNT_SHIFT})",
+                 "icount_shift": DEPLOY_ICOUNT_SHIFT if t.qemu_machine else None,
                  "noisy": not t.qemu_machine})
     path = profile_path(target)
     path.write_text(json.dumps(prof, indent=1, sort_keys=True) + "\n")
@@ -294,7 +309,8 @@ def profile_run(run_root: Path, target: str) -> list[int]:
                        "re-run `ped codegen` so the C matches the stage table")
     for st, cyc in zip(meta["stages"], cycles, strict=True):
         st["cost_cycles"] = cyc
-    meta["cost_source"] = {"source": "measured", "target": target, "board": board}
+    meta["cost_source"] = {"source": "measured", "target": target, "board": board,
+                           "icount_shift": DEPLOY_ICOUNT_SHIFT}
     sj.write_text(json.dumps(meta, indent=1) + "\n")
     ej = run_root / "students" / "ensemble.json"
     if ej.is_file():

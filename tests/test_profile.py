@@ -16,7 +16,7 @@ from pipeline.boards import BOARDS_DIR, load_board
 from pipeline.distill.cost import arch_key, cost, features
 from pipeline.distill.findwl import make_pool
 from pipeline.distill.pool import Arch, Candidate
-from pipeline.profile import SHIPPED, fit_model, pools
+from pipeline.profile import DEPLOY_ICOUNT_SHIFT, SHIPPED, fit_model, pools
 
 MODEL_MEDIAN_BOUND = 0.10  # documented in docs/profile.md: median |relative error| on the pool
 MODEL_MAX_BOUND = 0.10     # and the worst candidate
@@ -89,6 +89,7 @@ def test_shipped_qemu_m4_profile_meets_the_documented_error_bound():
     archs = prof["architectures"]
     assert {a["pool"] for a in archs.values()} == set(SHIPPED)
     assert prof["compiler"] and "-Os" in prof["flags"]
+    assert prof["icount_shift"] == DEPLOY_ICOUNT_SHIFT  # the units `ped hil` schedules in
     refit = fit_model(archs)  # the recorded model is the fit of the recorded table
     assert refit["median_abs_error"] == pytest.approx(prof["model"]["median_abs_error"])
     errors = [abs(a["cycles"] - a["model_cycles"]) / a["cycles"] for a in archs.values()]
@@ -112,14 +113,15 @@ def test_profile_is_deterministic_on_qemu():
 
 
 def _bench_sweep(model_dir) -> tuple[list[tuple[int, int]], dict[str, list[tuple]]]:
-    from pipeline.firmware_build import PIO_BUILD_DIR, get_target, pio_command, qemu_command
-    from pipeline.profile import REPO_ROOT
+    from pipeline.firmware_build import PIO_BUILD_DIR, get_target, pio_command
+    from pipeline.profile import REPO_ROOT, qemu_at_shift
 
     t = get_target("qemu-m4")
     env = dict(os.environ, PED_MODEL_DIR=str(model_dir), PED_BUDGET_BY_CALLER="1")
     subprocess.run(pio_command("run", "-e", "qemu-m4-bench"), cwd=REPO_ROOT, env=env,
                    check=True, capture_output=True)
-    out = subprocess.run(qemu_command(t, PIO_BUILD_DIR / "qemu-m4-bench" / t.program_name),
+    # the bench at the shift the costs were profiled at (the deployed one, `ped hil`'s)
+    out = subprocess.run(qemu_at_shift(t, PIO_BUILD_DIR / "qemu-m4-bench" / t.program_name),
                          capture_output=True, text=True, timeout=300).stdout
     assert "BENCH done" in out, out[-2000:]
     stages = [(int(c), int(n)) for c, n in
