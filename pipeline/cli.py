@@ -95,6 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_codegen)
 
+    p = sub.add_parser("profile", help="measure cycles, flash and arena of B-DISTIL's candidates "
+                                       "(or of a run's stages) on a target: "
+                                       "boards/<board>/profile.json")
+    _common(p, dataset_required=False)
+    p.add_argument("--target", "-t", default="qemu-m4", help="qemu-m4 or qemu-m3 (default qemu-m4)")
+    p.add_argument("--pool", default=None,
+                   help="candidate pool to profile: a shipped dataset's input shape (digits, "
+                        "mnist5k, fsdd, watch) or 'all' (default: all, unless --dataset is given)")
+    p.set_defaults(func=cmd_profile)
+
     p = sub.add_parser("build", help="build the firmware for a target (pio run) and check "
                                      "its flash/RAM against boards/<board>/board.toml")
     _firmware_args(p)
@@ -285,6 +295,40 @@ def cmd_codegen(args: argparse.Namespace) -> None:
         table.add_row(s["name"], str(s["n_layers"]), f"{s['macs']:,}", f"{s['scratch_bytes']:,}")
     console.print(table)
     console.print(f"generated into {ctx.run.path('firmware')}")
+
+
+def cmd_profile(args: argparse.Namespace) -> None:
+    from pipeline.profile import profile_pools, profile_run
+
+    if args.pool or not args.dataset:
+        pool = None if args.pool in (None, "all") else args.pool
+        prof = profile_pools(args.target, pool, log=lambda m: console.print(m))
+        table = Table(title=f"{args.target}: profiled candidates (cycles in target CPU cycles)")
+        for col in ("pool", "candidate", "MACs", "cycles", "model", "error %", "flash B",
+                    "arena B"):
+            table.add_column(col, justify="right" if col not in ("pool", "candidate") else "left")
+        for a in prof["architectures"].values():
+            if pool is None or a["pool"] == pool:
+                err = a.get("model_error")
+                table.add_row(a["pool"], a["name"], f"{a['macs']:,}", f"{a['cycles']:,}",
+                              f"{a['model_cycles']:,}",
+                              "-" if err is None else f"{100 * err:+.1f}",
+                              f"{a['flash_bytes']:,}", f"{a['arena_bytes']:,}")
+        console.print(table)
+        m = prof.get("model", {})
+        if m:
+            console.print(f"cost model on {m['n']} architectures: median |error| "
+                          f"{100 * m['median_abs_error']:.2f}%, max {100 * m['max_abs_error']:.2f}%"
+                          f" (leave-one-out median {100 * m['loo_median_abs_error']:.2f}%, max "
+                          f"{100 * m['loo_max_abs_error']:.2f}%)")
+    if args.dataset:
+        ctx = _context(args)
+        cycles = profile_run(ctx.run.root, args.target)
+        ctx.force = True
+        step_codegen(ctx)
+        console.print(f"{ctx.dataset}: measured cycles per stage on {args.target}: "
+                      f"{', '.join(f'{c:,}' for c in cycles)}; written to stages.json, "
+                      "ensemble.json and the generated stage table")
 
 
 def _hil_args(p: argparse.ArgumentParser) -> None:

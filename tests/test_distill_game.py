@@ -110,7 +110,10 @@ def test_connection_wiring_shapes(kind, shape):
     assert feat2.min() >= 0.0 and feat2.max() <= 6.0  # ReLU6: the fixed int8 range
 
 
-def test_cost_of_a_tiny_student_by_hand():
+def test_cost_of_a_tiny_student_by_hand(tmp_path, monkeypatch):
+    import pipeline.distill.cost as cost_mod
+
+    monkeypatch.setattr(cost_mod, "BOARDS_DIR", tmp_path)  # no profile.json: the estimate
     # 8x8x1 -> conv 3x3 stride 2, 2 channels -> 4x4x2: 16 * 9 * 2 = 288 MACs;
     # flatten 32 -> dense 10: 320 MACs. Params: 18 w + 2 b, 320 w + 10 b -> 338 + 48 bytes.
     c = Candidate(Arch("image", (2,)), (8, 8, 1), 10)
@@ -132,7 +135,7 @@ def test_cost_uses_a_measured_profile(tmp_path, monkeypatch):
     assert cost(c, load_board("qemu-m4")).cycles == 12345
     other = Candidate(Arch("image", (3,)), (8, 8, 1), 10)
     rec = cost(other, load_board("qemu-m4"))
-    assert rec.cycles_source == "profile-fit"
+    assert rec.cycles_source == "model"
     assert rec.cycles == rec.macs + 4 * (48 + 10) + 2000 * 2
 
 

@@ -4,18 +4,24 @@
 - MACs (pipeline.models.count_macs), parameter bytes once int8 (weights int8, biases int32);
 - peak activation bytes (largest int8 in+out pair of one layer) and the bytes of the earlier
   feature maps the student reads, which stay live beside it: RAM = peak + read maps;
-- cycles on the target: measured when `boards/<board>/profile.json` lists the candidate, else
-  fitted coefficients from that file, else the documented estimate
+- cycles on the target, in the target's CPU cycles (the unit of `ped_stage_t.cost_cycles`;
+  on QEMU instruction time), from `boards/<board>/profile.json` (written by `ped profile`,
+  see docs/profile.md), with `cycles_source` saying where the number came from:
+    "measured"  the candidate's architecture (`arch_key`) was profiled on the board;
+    "model"     the profile's fitted cost model: sum over features (`features(c)`: MACs and
+                output elements per layer kind, layers, 1) times its coefficients;
+    "estimate"  no profile: the documented estimate
       cycles = 6 * MACs + 4 * output elements + 2000 * layers
   (6 cycles/MAC is TFLM's reference int8 conv on a Cortex-M4 without CMSIS-NN, give or
   take 2x; the other terms are requantisation per element and per-layer call overhead).
-  profile.json (written by the profiling issue): {"cycles_per_mac": a, "cycles_per_element": b,
-  "cycles_per_layer": c, "candidates": {"<candidate name>": cycles}}; any key may be absent.
+  Older profile.json files with top-level "cycles_per_mac"/"cycles_per_element"/
+  "cycles_per_layer" and "candidates" keyed by name are still read ("model"/"measured").
 `refusal(record, budget)` says why a candidate cannot be a student on that board (None = fits).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -34,7 +40,7 @@ class CostRecord:
     read_feature_bytes: int
     layers: int
     cycles: int
-    cycles_source: str  # "measured" | "profile-fit" | "estimate"
+    cycles_source: str  # "measured" | "model" | "estimate"
 
     @property
     def flash_bytes(self) -> int:
@@ -61,6 +67,42 @@ def _counts(c: Candidate) -> tuple[int, int, int, int, int]:
     return count_macs(m), param_bytes_int8(m), peak_activation_bytes(m), n_layers, elements
 
 
+def arch_key(c: Candidate) -> str:
+    """Architecture hash (16 hex): what the compiled network depends on, not the stage number."""
+    d = {"arch": c.arch.spec(), "input_shape": list(c.input_shape), "n_classes": c.n_classes,
+         "reads": [list(r.shape) for r in c.reads]}
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=512)
+def _features(c: Candidate) -> tuple[tuple[str, float], ...]:
+    import numpy as np
+
+    from pipeline.models import layer_macs
+
+    f: dict[str, float] = {"one": 1.0, "layers": 0.0}
+    for layer in build_student(c).layers:
+        macs = layer_macs(layer)
+        if macs > 0:
+            kind = type(layer).__name__.lower()
+            f[f"macs_{kind}"] = f.get(f"macs_{kind}", 0.0) + macs
+            f[f"elems_{kind}"] = f.get(f"elems_{kind}", 0.0) + float(
+                np.prod(layer.output.shape[1:]))
+            f["layers"] += 1
+    return tuple(sorted(f.items()))
+
+
+def features(c: Candidate) -> dict[str, float]:
+    """The cost model's inputs: macs_<kind>, elems_<kind> (layer output elements) summed
+    over the layers of each Keras kind (conv2d, conv1d, dense), layers with MACs, and 1."""
+    return dict(_features(c))
+
+
+def predict(coefficients: dict[str, float], feats: dict[str, float]) -> float:
+    """Modelled cycles: sum of coefficient * feature (features without a coefficient add 0)."""
+    return sum(coefficients.get(k, 0.0) * v for k, v in feats.items())
+
+
 def _profile(board: str) -> dict:
     path = BOARDS_DIR / board / "profile.json"
     return json.loads(path.read_text()) if path.is_file() else {}
@@ -70,15 +112,19 @@ def cost(c: Candidate, target: str | Board) -> CostRecord:
     board = target if isinstance(target, Board) else load_board(target)
     macs, params, peak, n_layers, elements = _counts(c)
     prof = _profile(board.name)
-    measured = prof.get("candidates", {}).get(c.name)
+    entry = prof.get("architectures", {}).get(arch_key(c))
+    measured = entry["cycles"] if entry else prof.get("candidates", {}).get(c.name)
+    coeffs = prof.get("model", {}).get("coefficients")
+    legacy = {k: prof[k] for k in DEFAULT_COEFFS if k in prof}
     if measured is not None:
         cycles, source = int(measured), "measured"
+    elif coeffs:
+        cycles, source = round(max(predict(coeffs, features(c)), 1.0)), "model"
     else:
-        fitted = {k: prof[k] for k in DEFAULT_COEFFS if k in prof}
-        co = DEFAULT_COEFFS | fitted
+        co = DEFAULT_COEFFS | legacy
         cycles = int(co["cycles_per_mac"] * macs + co["cycles_per_element"] * elements
                      + co["cycles_per_layer"] * n_layers)
-        source = "profile-fit" if fitted else "estimate"
+        source = "model" if legacy else "estimate"
     return CostRecord(macs, params, peak, sum(r.bytes_int8 for r in c.reads), n_layers,
                       cycles, source)
 
