@@ -75,7 +75,8 @@ TARGETS: dict[str, Target] = {
                       ldscript="link.ld"),
 }
 REAL_TARGETS = ("nano33ble", "nucleo-l476rg", "esp32s3", "pico")
-ICOUNT_SHIFT = 5  # 2^5 ns of virtual time per instruction
+# 2^3 ns of virtual time per instruction: the one QEMU speed (tests, HIL, profile, flash)
+ICOUNT_SHIFT = 3
 
 
 def get_target(name: str) -> Target:

@@ -42,6 +42,7 @@ from pipeline.boards import BOARDS_DIR
 from pipeline.distill.cost import arch_key, features, predict
 from pipeline.distill.pool import Candidate, arch_grid, build_student
 from pipeline.errors import PedError
+from pipeline.firmware_build import ICOUNT_SHIFT as HIL_ICOUNT_SHIFT
 from pipeline.firmware_build import (
     PIO_BUILD_DIR,
     Target,
@@ -52,7 +53,6 @@ from pipeline.firmware_build import (
     pio_command,
     qemu_command,
 )
-from pipeline.harness.targets import ICOUNT_SHIFT as HIL_ICOUNT_SHIFT
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # input kind, shape, classes of the shipped datasets (as their recipes window them)

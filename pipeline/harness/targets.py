@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.firmware_build import ICOUNT_SHIFT
 from pipeline.harness.errors import PortError
 
 QEMU_MACHINES = {"qemu-m4": ("mps2-an386", "cortex-m4"), "qemu-m3": ("mps2-an385", "cortex-m3")}
-ICOUNT_SHIFT = 3  # 2^3 = 8 ns of virtual time per instruction (125 MIPS)
 
 
 @dataclass
