@@ -298,7 +298,7 @@ def cmd_codegen(args: argparse.Namespace) -> None:
 
 
 def cmd_profile(args: argparse.Namespace) -> None:
-    from pipeline.profile import profile_pools, profile_run
+    from pipeline.profile import profile_pools
 
     if args.pool or not args.dataset:
         pool = None if args.pool in (None, "all") else args.pool
@@ -322,13 +322,15 @@ def cmd_profile(args: argparse.Namespace) -> None:
                           f" (leave-one-out median {100 * m['loo_median_abs_error']:.2f}%, max "
                           f"{100 * m['loo_max_abs_error']:.2f}%)")
     if args.dataset:
+        from pipeline.steps import step_profile
+
         ctx = _context(args)
-        cycles = profile_run(ctx.run.root, args.target)
-        ctx.force = True
-        step_codegen(ctx)
+        cycles = step_profile(ctx, args.target)
+        step_codegen(ctx, args.target)
         console.print(f"{ctx.dataset}: measured cycles per stage on {args.target}: "
-                      f"{', '.join(f'{c:,}' for c in cycles)}; written to stages.json, "
-                      "ensemble.json and the generated stage table")
+                      f"{', '.join(f'{c:,}' for c in cycles)}; in "
+                      f"{ctx.run.path('profile', args.target + '.json')} and the generated "
+                      "stage table")
 
 
 def _hil_args(p: argparse.ArgumentParser) -> None:
@@ -365,7 +367,7 @@ def cmd_report(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from pipeline.steps import step_hil, step_report
+    from pipeline.steps import step_hil, step_profile, step_report
 
     ctx = _context(args)
     _print_teacher(step_teacher(ctx), ctx.dataset)
@@ -373,7 +375,9 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     step_distill(ctx, DistillConfig(target=args.target if args.port is None else "qemu-m4"))
     print_quantize(step_quantize(ctx))
-    step_codegen(ctx)
+    if args.port is None and args.target.startswith("qemu"):
+        step_profile(ctx, args.target)  # measured stage cycles for admission control
+    step_codegen(ctx, args.target)
     print_hil(step_hil(ctx, args.target, args.port), args.target)
     step_report(ctx)
     console.print(f"run directory: {ctx.run.root}")

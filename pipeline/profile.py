@@ -14,14 +14,13 @@ is refitted on every measured architecture (`fit_model`). Per-layer cycles are n
 (the stage functions are timed whole); the model is fitted on whole-stage cycles against
 per-layer features instead.
 
-Run profiling (`profile_run`): the run's own generated stages (build/<dataset>/firmware) are
-measured the same way; their cycles go back into `tflite/stages.json` (`cost_cycles`) and
-`students/ensemble.json` (`cost.cycles`, `cost.cycles_source` = "measured"), and codegen is
-re-run, so the stage table the scheduler admits stages with holds measured costs.
+Run profiling (`profile_run`, via `ped profile --dataset X` / `ped run`): the run's own
+generated stages (build/<dataset>/firmware) are measured the same way; their cycles go to
+`profile/<target>.json` in the run directory (nothing upstream is rewritten), and codegen for
+that target puts them into the stage table the scheduler admits stages with.
 Only QEMU targets are profiled: native time is wall-clock (noisy) and its serial is a pty.
-QEMU runs at `DEPLOY_ICOUNT_SHIFT`, the -icount shift of the HIL harness (`ped hil`/`ped run`);
-`firmware_build.qemu_command` (bench, `ped flash`) uses another shift, under which the same
-code takes 2^(difference) times as many counter cycles.
+QEMU runs at `DEPLOY_ICOUNT_SHIFT` = `firmware_build.ICOUNT_SHIFT`, the one shift every QEMU
+run of the project uses.
 """
 
 from __future__ import annotations
@@ -293,35 +292,20 @@ def profile_pools(target: str, dataset: str | None = None, log=print) -> dict:
 
 
 def profile_run(run_root: Path, target: str) -> list[int]:
-    """Measure the run's generated stages (run_root/firmware) and write their cycles into
-    tflite/stages.json and students/ensemble.json; returns cycles per stage. The caller
-    regenerates the C (codegen reads stages.json)."""
+    """Measure the run's generated stages (run_root/firmware) on `target`; returns cycles per
+    stage in the target's CPU cycles. Writes nothing upstream: the caller
+    (`steps.step_profile`) records them in `profile/<target>.json`, which codegen reads."""
     model = run_root / "firmware"
     if not (model / "plan.json").is_file():
         raise PedError(f"no generated model in {model}", "run `ped codegen` first")
     ms, _ = measure_model_dir(target, model)
     cycles = [m.cycles for m in ms]
-    board = get_target(target).board
     sj = run_root / "tflite" / "stages.json"
-    meta = json.loads(sj.read_text())
-    if len(meta["stages"]) != len(cycles):
-        raise PedError(f"{sj} has {len(meta['stages'])} stages, the generated C {len(cycles)}",
+    n = len(json.loads(sj.read_text())["stages"])
+    if n != len(cycles):
+        raise PedError(f"{sj} has {n} stages, the generated C {len(cycles)}",
                        "re-run `ped codegen` so the C matches the stage table")
-    for st, cyc in zip(meta["stages"], cycles, strict=True):
-        st["cost_cycles"] = cyc
-    meta["cost_source"] = {"source": "measured", "target": target, "board": board,
-                           "icount_shift": DEPLOY_ICOUNT_SHIFT}
-    sj.write_text(json.dumps(meta, indent=1) + "\n")
-    ej = run_root / "students" / "ensemble.json"
-    if ej.is_file():
-        ens = json.loads(ej.read_text())
-        for st, cyc in zip(ens["stages"], cycles, strict=True):
-            st["cost"]["cycles"] = cyc
-            st["cost"]["cycles_source"] = "measured"
-            st["cost"]["cycles_target"] = target
-        ej.write_text(json.dumps(ens, indent=1) + "\n")
     return cycles
-
 
 
 def run_candidates(ensemble: dict) -> list[Candidate]:

@@ -158,8 +158,15 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
     return json.loads(run.path("students", "metrics.json").read_text())
 
 
-def step_codegen(ctx: Context) -> dict:
-    """`tflite/stages.json` + `stage_NN.tflite` -> generated C in `firmware/` (plan returned)."""
+def step_codegen(ctx: Context, target: str | None = None) -> dict:
+    """`tflite/stages.json` + `stage_NN.tflite` -> generated C in `firmware/` (plan returned).
+
+    With `target`, and when `ped profile` measured this run's stages on it
+    (`profile/<target>.json`), the stage table carries those measured cycles for admission
+    control; otherwise the stage table's (estimated or profiled-model) costs.
+    """
+    from dataclasses import replace as dc_replace
+
     from pipeline.codegen import BundleSpec, generate, source_hash
 
     run = ctx.run
@@ -168,13 +175,21 @@ def step_codegen(ctx: Context) -> dict:
     if not stages_json.is_file():
         raise PedError(f"no stage table at {stages_json}",
                        f"run `ped quantize --dataset {ctx.dataset}` first")
+    measured = run.path("profile", f"{target}.json") if target else None
     inputs = {"stages.json": sha256_file(stages_json)} \
         | {f.name: sha256_file(f) for f in sorted(tdir.glob("stage_*.tflite"))} \
-        | {"code": source_hash()}
+        | {"code": source_hash()} \
+        | ({"measured": sha256_file(measured)} if measured and measured.is_file() else {})
     out = run.path("firmware")
 
     def produce():
         spec = BundleSpec.from_stages_json(tdir)
+        if measured is not None and measured.is_file():
+            cycles = json.loads(measured.read_text())["cycles"]
+            if len(cycles) == len(spec.stages):
+                spec = dc_replace(spec, stages=tuple(
+                    dc_replace(st, cost_cycles=int(c))
+                    for st, c in zip(spec.stages, cycles, strict=True)))
         for old in [*out.glob("stage_*.c"), *out.glob("ped_model.*"), *out.glob("plan.json")]:
             old.unlink()  # only what codegen writes: a stage count that shrank leaves no stale
         result = generate(spec, out)
@@ -182,6 +197,39 @@ def step_codegen(ctx: Context) -> dict:
 
     run_step(run, "codegen", inputs, produce, ctx.force, ctx.log)
     return json.loads(run.path("firmware", "plan.json").read_text())
+
+
+def step_profile(ctx: Context, target: str) -> list[int]:
+    """Measure this run's generated stages on an emulated target (`profile/<target>.json`);
+    the next codegen for that target puts the measured cycles into the stage table."""
+    from pipeline.profile import profile_run
+
+    run = ctx.run
+    step_codegen(ctx)
+    out = run.path("profile", f"{target}.json")
+    inputs = {"stages.json": sha256_file(run.path("tflite", "stages.json")),
+              "model": _tree_hash_files(run.path("firmware"), "stage_*.c"),
+              "target": target, "code": code_hash("pipeline.profile")}
+
+    def produce():
+        cycles = profile_run(run.root, target)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"target": target, "cycles": cycles,
+                                   "source": "measured"}, indent=2))
+        return [out]
+
+    run_step(run, f"profile-{target}", inputs, produce, ctx.force, ctx.log)
+    return json.loads(out.read_text())["cycles"]
+
+
+def _tree_hash_files(folder: Path, pattern: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(folder.glob(pattern)):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
 
 
 def clean(ctx: Context) -> None:
@@ -268,7 +316,7 @@ def step_build(ctx: Context, target: str) -> dict:
     from pipeline.firmware_build import build, get_target
 
     run = ctx.run
-    step_codegen(ctx)
+    step_codegen(ctx, target)
     model = run.path("firmware")
     t = get_target(target)
     out = run.path("bin", target)
