@@ -227,8 +227,8 @@ class TrialRecord:
                    reason, battery, cycles, count)
 
 
-PARSERS = {Msg.TRIAL: TrialRecord.parse, Msg.INFO: Info.parse, Msg.STAGE: Stage.parse, Msg.DONE: Done.parse,
-           Msg.ACK: Ack.parse, Msg.ERROR: DeviceError.parse}
+PARSERS = {Msg.TRIAL: TrialRecord.parse, Msg.INFO: Info.parse, Msg.STAGE: Stage.parse,
+           Msg.DONE: Done.parse, Msg.ACK: Ack.parse, Msg.ERROR: DeviceError.parse}
 
 
 def parse(packet: Packet):

@@ -128,6 +128,7 @@ static void on_trial_start(ped_app_t *app, const ped_packet_t *pk)
     app->trial_params.max_stages = 0;
     app->trial_params.exit_margin = threshold > 0 ? threshold : 0;
     app->trial_on = 1;
+    app->trial_started = 1;
     app->trial_sensor = sensor;
     app->window_index = 0;
     app->window_have = 0;
@@ -184,6 +185,10 @@ static void on_trial_ack(ped_app_t *app, const ped_packet_t *pk)
 {
     if (pk->len != 5) {
         send_error(app, PED_PERR_BAD_PAYLOAD, pk->len);
+        return;
+    }
+    if (!app->trial_started) { /* e.g. the device reset while the host was away */
+        send_error(app, PED_PERR_NO_TRIAL, 0);
         return;
     }
     ped_trial_ring_ack(&app->trial, ped_get_u32(pk->payload));
