@@ -55,8 +55,8 @@ static void send_info(ped_app_t *app)
 static void stage_sink(void *ctx, const ped_stage_report_t *r)
 {
     ped_app_t *app = (ped_app_t *)ctx;
-    if (app->unit == UNIT_TEXT) {
-        return; /* text mode reports only the final result */
+    if (app->unit == UNIT_TEXT || app->trial_quiet) {
+        return; /* text mode and trial windows report only the final result */
     }
     uint8_t *p = ped_put_u8(app->payload, (uint8_t)r->stage);
     p = ped_put_u16(p, r->class_index);
@@ -84,7 +84,9 @@ static void send_record(ped_app_t *app, const ped_trec_t *rec)
 
 static void trial_run_window(ped_app_t *app)
 {
+    app->trial_quiet = 1;
     run_inference(app, &app->trial_params);
+    app->trial_quiet = 0;
     const ped_result_t *r = &app->last;
     ped_trec_t rec;
     memset(&rec, 0, sizeof rec);

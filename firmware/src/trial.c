@@ -33,7 +33,9 @@ static void flush_overflow(ped_trial_ring_t *r)
 
 int ped_trial_ring_push(ped_trial_ring_t *r, ped_trec_t *rec)
 {
-    flush_overflow(r);
+    if (r->used + 1u < PED_TRIAL_RING) { /* not while only the reserved slot is left */
+        flush_overflow(r);
+    }
     rec->seq = r->next_seq++;
     if (rec->kind != PED_TREC_OVERFLOW) {
         rec->count = 1;

@@ -113,22 +113,27 @@ class TrialStats:
 
 
 class _CorruptOnce:
-    """Port proxy that flips one byte of the next read that returns a frame (fault test)."""
+    """Port proxy that flips the 8th byte received once armed (fault injection: one frame
+    arrives with a bad CRC and must be re-requested)."""
 
     def __init__(self, port) -> None:
-        self.port, self.armed = port, False
+        self.port, self.armed, self.countdown = port, False, 8
 
     def __getattr__(self, name: str):
         return getattr(self.port, name)
 
     def read(self, n: int) -> bytes:
         data = self.port.read(n)
-        if self.armed and len(data) >= 16:
-            b = bytearray(data)
-            b[8] = b[8] ^ 0x55 or 0xAA
-            self.armed = False
-            return bytes(b)
-        return data
+        if not self.armed or not data:
+            return data
+        if len(data) < self.countdown:
+            self.countdown -= len(data)
+            return data
+        b = bytearray(data)
+        i = self.countdown - 1
+        b[i] = b[i] ^ 0x55 or 0xAA
+        self.armed, self.countdown = False, 8
+        return bytes(b)
 
 
 class TrialRunner:
@@ -148,6 +153,10 @@ class TrialRunner:
         self.dev: Device | None = None
         self.deaf = 0  # windows left during which device output is lost (fault injection)
         self.ended = self.store.get("ended") == "battery"
+        last = self.store.db.execute(
+            "SELECT window FROM records WHERE kind != 'overflow' ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        self.replay_from: int | None = last[0] + 1 if last else None
 
     # ---- connection --------------------------------------------------------------------
 
@@ -182,6 +191,9 @@ class TrialRunner:
             self.dev.battery(*self.cfg.battery)
             self.cfg.battery = None  # only once: a reset must not recharge it
         self.held.clear()
+        if self.replay_from is not None:
+            # the device lost the records it held: stream their windows again
+            self.window = self.replay_from
         self.link.request(P.Msg.TRIAL_START, P.trial_start_payload(
             self.next_seq, int(self.cfg.period_s * 1e6), self.cfg.deadline_us,
             self.cfg.threshold))
@@ -216,6 +228,8 @@ class TrialRunner:
             rec = self.held.pop(self.next_seq)
             batch.append(rec)
             self.next_seq += rec.count
+            if rec.kind != P.RecordKind.OVERFLOW:
+                self.replay_from = rec.window + 1
         if not batch:
             return
         self.store.commit(batch, self.labels, {"next_window": str(self.window),

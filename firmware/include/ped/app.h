@@ -54,6 +54,7 @@ typedef struct {
     ped_infer_params_t trial_params;
     uint8_t trial_on;        /* 1 while windows are accepted */
     uint8_t trial_started;   /* a TRIAL_START arrived since boot (else TRIAL_ACK: NO_TRIAL) */
+    uint8_t trial_quiet;     /* no STAGE frames while a trial window runs */
     uint8_t trial_sensor;    /* windows come from board_sensor_read(), not from the host */
     uint32_t window_index;   /* window being received (host) or counted (sensor) */
     uint32_t window_have;    /* bytes of that window received */
