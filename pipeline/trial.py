@@ -92,8 +92,11 @@ def step_trial(ctx, target: str, port: str | None, duration: float | None,
     if period is None:
         from pipeline.data.recipe import load_recipe
 
-        recipe = load_recipe(ds.meta["name"]) if ds.meta.get("name") else None
-        rate, hop = ds.meta.get("sample_rate_hz") or 0.0, getattr(recipe, "hop", 0) or 0
+        try:
+            hop = load_recipe(ds.meta["name"]).sequence.hop
+        except (PedError, KeyError):
+            hop = 0  # imported data: no recipe
+        rate = ds.meta.get("sample_rate_hz") or 0.0
         period = hop / rate if rate and hop else DEFAULT_PERIOD_S
     out = trial_dir(run.root, target)
     cfg = TrialConfig(url=port or "", target=target, db_path=out / "trial.sqlite",
