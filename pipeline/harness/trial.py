@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS records (
     battery INTEGER, cycles INTEGER, label INTEGER, host_time REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
+MAX_RESETS = 100
 REASONS = ("all", "deadline", "battery", "confident", "admission")
 
 
@@ -174,6 +175,9 @@ class TrialRunner:
     def _start(self) -> None:
         """Handshake and (re)start the trial at the first sequence number not stored."""
         assert self.dev is not None and self.link is not None
+        if self.stats.resets > MAX_RESETS:
+            raise HarnessError(f"the device reset {self.stats.resets} times during the trial",
+                               "check its power supply and watchdog")
         for _ in range(5):
             try:
                 info = self.dev.hello()
@@ -243,6 +247,9 @@ class TrialRunner:
                 self.ended = True
                 self.stats.ended = "battery"
                 self.store.commit([], None, {"ended": "battery"})
+
+    def _end_held(self) -> bool:
+        return any(r.kind == P.RecordKind.END for r in self.held.values())
 
     def _sync(self) -> None:
         """Commit what is in order, acknowledge it, take what the device re-sends; repeat."""
@@ -321,7 +328,7 @@ class TrialRunner:
                     self.stats.windows_sent += 1
                     if self.deaf:
                         self.deaf -= 1
-                    elif self.window % self.cfg.batch == 0:
+                    elif self.window % self.cfg.batch == 0 or self._end_held():
                         self._sync()
                 except DeviceReset:
                     self.log(f"device reset: restarting the trial at sequence {self.next_seq}")
@@ -330,8 +337,11 @@ class TrialRunner:
                 except DeviceRejected as exc:
                     if "NO_TRIAL" not in exc.problem:
                         raise
-                    self.stats.resets += 1
-                    self._start()
+                    try:  # the trial ended on the device (brown-out): collect the END record
+                        self._sync()
+                    except DeviceRejected:  # no trial at all: the device reset unseen
+                        self.stats.resets += 1
+                        self._start()
                 except (PortError, DeviceTimeout) as exc:
                     self._reconnect(str(exc.problem))
             with contextlib.suppress(DeviceReset):
