@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV of samples to stream (default: the test split)")
     p.add_argument("--period", type=float, default=None,
                    help="window period in s (default: the recipe's hop / sample rate)")
+    p.add_argument("--drain", type=int, default=None,
+                   help="emulated boards: start the battery full and drain it by this many "
+                        "permille per 10^9 CPU cycles (the trial ends at brown-out)")
     p.set_defaults(func=cmd_trial)
 
     p = sub.add_parser("trial-report", help="report.md + plots of a field trial")
@@ -335,7 +338,7 @@ def cmd_trial(args: argparse.Namespace) -> None:
 
     ctx = _context(args)
     summary = step_trial(ctx, args.target, args.port, args.duration, args.recording,
-                         args.period)
+                         args.period, args.drain)
     acct = summary["accounting"]
     console.print(f"trial on {args.target}: {acct['records']} records, "
                   f"{len(acct['missing'])} missing, {len(acct['duplicated'])} duplicated, "

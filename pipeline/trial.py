@@ -65,7 +65,8 @@ def _is_number(s: str) -> bool:
 
 
 def step_trial(ctx, target: str, port: str | None, duration: float | None,
-               csv: Path | None = None, period: float | None = None) -> dict:
+               csv: Path | None = None, period: float | None = None,
+               drain: int | None = None) -> dict:
     """Run a field trial of the run's model on `target`; returns the trial summary."""
     from pipeline.data.prepare import Dataset
     from pipeline.harness import targets
@@ -101,6 +102,7 @@ def step_trial(ctx, target: str, port: str | None, duration: float | None,
     out = trial_dir(run.root, target)
     cfg = TrialConfig(url=port or "", target=target, db_path=out / "trial.sqlite",
                       period_s=period, duration_s=duration,
+                      battery=(1000, drain) if drain is not None else None,
                       expected_hash=bundle_hash(run.path("tflite")), run_dir=str(run.root))
     if port is None:
         with targets.running(target, image) as t:
