@@ -140,7 +140,8 @@ def trial_report(out: Path) -> Path:
     if not win:
         raise PedError(f"{db_path} holds no window records", "run the trial longer")
     t0 = win[0][12]
-    t = np.array([r[12] - t0 for r in win])
+    t = np.array([r[12] - t0 for r in win])  # host clock at commit (per batch)
+    wi = np.array([r[4] for r in win])  # window index: the recording's time axis
     stage = np.array([r[5] for r in win])
     cls = np.array([r[6] for r in win])
     label = np.array([-1 if r[11] is None else r[11] for r in win])
@@ -154,18 +155,18 @@ def trial_report(out: Path) -> Path:
              f"- ended by: {meta.get('ended', 'end of recording / duration')}",
              f"- duration (host clock): {t[-1]:.1f} s", ""]
     fig, ax = plt.subplots(4, 1, figsize=(9, 11))
-    ax[0].plot(t, cls, ".", label="decision")
+    ax[0].plot(wi, cls, ".", label="decision")
     if has_truth:
         ok = label >= 0
-        ax[0].plot(t[ok], label[ok], "x", alpha=0.4, label="ground truth")
+        ax[0].plot(wi[ok], label[ok], "x", alpha=0.4, label="ground truth")
         correct = cls[ok] == label[ok]
         lines += [f"- accuracy vs ground truth: {100 * correct.mean():.1f} % "
                   f"({int(correct.sum())}/{int(ok.sum())})", ""]
-    ax[0].set(title="decisions over time", xlabel="s", ylabel="class")
+    ax[0].set(title="decisions over time", xlabel="window", ylabel="class")
     ax[0].legend()
     ks, counts = np.unique(stage, return_counts=True)
     ax[1].bar(ks, counts)
-    ax[1].set(title="stage reached", xlabel="stage", ylabel="windows")
+    ax[1].set(title="stage reached", xlabel="stage", ylabel="windows", xticks=ks)
     lines += ["| stage reached | windows | share | accuracy |", "|---|---|---|---|"]
     accs = []
     for k, c in zip(ks, counts, strict=True):
@@ -174,9 +175,9 @@ def trial_report(out: Path) -> Path:
         accs.append((cls[sel] == label[sel]).mean() if sel.any() else np.nan)
         lines.append(f"| {k} | {c} | {100 * c / len(stage):.1f} % | {acc} |")
     ax[2].bar(ks, accs)
-    ax[2].set(title="accuracy by stage reached", xlabel="stage", ylim=(0, 1))
-    ax[3].plot(t, battery)
-    ax[3].set(title="battery", xlabel="s", ylabel="permille")
+    ax[2].set(title="accuracy by stage reached", xlabel="stage", ylim=(0, 1), xticks=ks)
+    ax[3].plot(wi, battery)
+    ax[3].set(title="battery", xlabel="window", ylabel="permille")
     fig.tight_layout()
     fig.savefig(out / "trial.png", dpi=80)
     plt.close(fig)
