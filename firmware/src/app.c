@@ -7,6 +7,9 @@
 
 enum { UNIT_NONE = 0, UNIT_BINARY = 1, UNIT_TEXT = 2 };
 
+/* text mode `infer N W`: a bound, so one command cannot keep the device busy for hours */
+#define PED_TEXT_MAX_RUNS 10000
+
 /* ---- binary replies ------------------------------------------------------------------ */
 
 static void send(ped_app_t *app, uint8_t type, uint16_t len)
@@ -488,8 +491,8 @@ static void on_text(ped_app_t *app, char *cmd)
     } else if (strcmp(argv[0], "infer") == 0) {
         int32_t n = argv[1] ? parse_u31(argv[1]) : 1;
         int32_t w = argv[2] ? parse_u31(argv[2]) : 0;
-        if (n <= 0 || w < 0) {
-            say("e-[infer N [W]: N >= 1, W >= 0]", "");
+        if (n <= 0 || w < 0 || n > PED_TEXT_MAX_RUNS || w > PED_TEXT_MAX_RUNS) {
+            say("e-[infer N [W]: 1 <= N <= 10000, 0 <= W <= 10000]", "");
         } else if (app->input_have < app->model->input_len) {
             say("e-[input incomplete: load it with db load N and db HEX]", "");
         } else {
