@@ -123,6 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
     _hil_args(p)
     p.set_defaults(func=cmd_hil)
 
+    p = sub.add_parser("trial", help="field trial: continuous anytime inference on a board, "
+                                     "every record saved to <run>/trial/<target>/trial.sqlite")
+    _common(p)
+    p.add_argument("--target", "-t", required=True, help="native, qemu-m4, qemu-m3 or a board")
+    p.add_argument("--port", default=None, help="a real board's serial port")
+    p.add_argument("--duration", type=float, default=None,
+                   help="seconds (default: one pass of the recording)")
+    p.add_argument("--recording", type=Path, default=None,
+                   help="CSV of samples to stream (default: the test split)")
+    p.add_argument("--period", type=float, default=None,
+                   help="window period in s (default: the recipe's hop / sample rate)")
+    p.add_argument("--drain", type=int, default=None,
+                   help="emulated boards: start the battery full and drain it by this many "
+                        "permille per 10^9 CPU cycles (the trial ends at brown-out)")
+    p.set_defaults(func=cmd_trial)
+
+    p = sub.add_parser("trial-report", help="report.md + plots of a field trial")
+    _common(p)
+    p.add_argument("--target", "-t", required=True)
+    p.set_defaults(func=cmd_trial_report)
+
     p = sub.add_parser("report", help="report.md, plots and metrics.json from the run")
     _common(p)
     p.set_defaults(func=cmd_report)
@@ -358,6 +379,26 @@ def cmd_hil(args: argparse.Namespace) -> None:
     from pipeline.steps import step_hil
 
     print_hil(step_hil(_context(args), args.target, args.port), args.target)
+
+
+def cmd_trial(args: argparse.Namespace) -> None:
+    from pipeline.trial import step_trial, trial_dir, trial_report
+
+    ctx = _context(args)
+    summary = step_trial(ctx, args.target, args.port, args.duration, args.recording,
+                         args.period, args.drain)
+    acct = summary["accounting"]
+    console.print(f"trial on {args.target}: {acct['records']} records, "
+                  f"{len(acct['missing'])} missing, {len(acct['duplicated'])} duplicated, "
+                  f"{acct['overflow_dropped']} dropped by overflow; ended by "
+                  f"{summary['stats']['ended']}")
+    console.print(f"report: {trial_report(trial_dir(ctx.run.root, args.target))}")
+
+
+def cmd_trial_report(args: argparse.Namespace) -> None:
+    from pipeline.trial import trial_dir, trial_report
+
+    console.print(f"report: {trial_report(trial_dir(_context(args).run.root, args.target))}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:

@@ -5,10 +5,12 @@ The device side is `firmware/src/protocol.c`; tests feed frames from one to the 
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
 from cobs import cobs
 
@@ -21,30 +23,21 @@ SEQ_UNSOLICITED = 0xFFFF
 INPUT_CHUNK = 248  # payload bytes of input per INPUT frame (offset takes 4 more)
 
 
-class Msg(IntEnum):
-    HELLO = 0x01
-    INPUT = 0x02
-    INFER = 0x03
-    BATTERY = 0x04
-    RESET = 0x05
-    INFO = 0x81
-    ACK = 0x82
-    STAGE = 0x83
-    DONE = 0x84
-    ERROR = 0x85
+PROTOCOL_H = Path(__file__).resolve().parents[1] / "firmware" / "include" / "ped" / "protocol.h"
 
 
-class ErrorCode(IntEnum):
-    NONE = 0
-    BAD_CRC = 1
-    BAD_FRAME = 2
-    TOO_LONG = 3
-    BAD_VERSION = 4
-    UNKNOWN_TYPE = 5
-    BAD_PAYLOAD = 6
-    INPUT_RANGE = 7
-    INPUT_INCOMPLETE = 8
-    BUSY = 9
+def _c_table(macro: str) -> dict[str, int]:
+    """Name -> value from one X-macro table of protocol.h (the single source of both sides)."""
+    text = PROTOCOL_H.read_text()
+    m = re.search(rf"#define {macro}\(X\)((?:.*\\\n)*.*)", text)
+    if not m:
+        raise RuntimeError(f"{PROTOCOL_H} has no {macro}")
+    body = m.group(1).replace("\\\n", " ")
+    return {name: int(v, 0) for name, v in re.findall(r"X\((\w+),\s*(\w+)\)", body)}
+
+
+Msg = IntEnum("Msg", _c_table("PED_MSG_TABLE"))  # HELLO, INPUT, ..., TRIAL
+ErrorCode = IntEnum("ErrorCode", _c_table("PED_ERR_TABLE"))  # NONE, BAD_CRC, ...
 
 
 class StopReason(IntEnum):
@@ -202,8 +195,40 @@ class DeviceError:
         return cls(ErrorCode(code) if code in ErrorCode._value2member_map_ else code, detail)
 
 
-PARSERS = {Msg.INFO: Info.parse, Msg.STAGE: Stage.parse, Msg.DONE: Done.parse,
-           Msg.ACK: Ack.parse, Msg.ERROR: DeviceError.parse}
+class RecordKind(IntEnum):
+    WINDOW = 0
+    OVERFLOW = 1
+    END = 2
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One TRIAL record: a window's answer, an overflow (count records dropped) or the end."""
+
+    seq: int
+    kind: RecordKind
+    t_us: int
+    window: int
+    stage: int
+    cls: int
+    margin: int
+    reason: int
+    battery: int
+    cycles: int
+    count: int
+
+    _FMT = struct.Struct("<IBIIIBHiBHII")
+
+    @classmethod
+    def parse(cls, p: bytes) -> TrialRecord:
+        seq, kind, t_lo, t_hi, window, stage, klass, margin, reason, battery, cycles, count = \
+            cls._FMT.unpack_from(p)
+        return cls(seq, RecordKind(kind), t_lo | (t_hi << 32), window, stage, klass, margin,
+                   reason, battery, cycles, count)
+
+
+PARSERS = {Msg.TRIAL: TrialRecord.parse, Msg.INFO: Info.parse, Msg.STAGE: Stage.parse,
+           Msg.DONE: Done.parse, Msg.ACK: Ack.parse, Msg.ERROR: DeviceError.parse}
 
 
 def parse(packet: Packet):
@@ -221,3 +246,19 @@ def infer_payload(deadline_us: int = 0, max_stages: int = 0, threshold: int = -1
 
 def battery_payload(level_permille: int) -> bytes:
     return struct.pack("<H", level_permille)
+
+
+WINDOW_CHUNK = MAX_PAYLOAD - 8  # window bytes per WINDOW frame (index and offset take 8)
+
+
+def trial_start_payload(next_seq: int, period_us: int, deadline_us: int = 0,
+                        threshold: int = -1, sensor: bool = False) -> bytes:
+    return struct.pack("<IIIiB", next_seq, period_us, deadline_us, threshold, int(sensor))
+
+
+def window_payload(window: int, offset: int, chunk: bytes) -> bytes:
+    return struct.pack("<II", window, offset) + chunk
+
+
+def trial_ack_payload(next_seq: int, resend: int = 8) -> bytes:
+    return struct.pack("<IB", next_seq, resend)

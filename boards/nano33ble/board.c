@@ -239,3 +239,12 @@ __attribute__((section(".vectors"), used)) static const vector_t vectors[16 + 10
     Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
     TIMER1_IRQHandler,
 };
+
+/* ---- sensor: no IMU driver in this port yet (trial windows come from the host) ---- */
+
+ped_status_t board_sensor_read(int8_t *window, uint32_t len)
+{
+    (void)window;
+    (void)len;
+    return PED_ERR_NOT_IMPLEMENTED;
+}

@@ -199,6 +199,7 @@ ped_status_t board_init(void)
     }
     fcntl(g.pty, F_SETOWN, getpid());
     fcntl(g.pty, F_SETFL, fcntl(g.pty, F_GETFL) | O_NONBLOCK | O_ASYNC);
+    on_signal(SIGIO); /* bytes that arrived while O_ASYNC was off (across a reset) */
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("ped native: serial on %s; brown-out: kill -USR1 %d\n", ptsname(g.pty), (int)getpid());
     return board_battery_simulate(1000, BATTERY_DRAIN);
@@ -301,6 +302,9 @@ void board_sleep(void)
 void board_reset(void)
 {
     char fd[16];
+    /* exec resets the handlers to the default action, which for SIGIO is to terminate: no
+     * SIGIO until the new image's board_init has installed its handler again */
+    fcntl(g.pty, F_SETFL, fcntl(g.pty, F_GETFL) & ~O_ASYNC);
     snprintf(fd, sizeof fd, "%d", g.pty);
     setenv(PTY_ENV, fd, 1);
     fflush(stdout);
@@ -312,4 +316,13 @@ void board_exit(int code)
 {
     fflush(stdout);
     exit(code);
+}
+
+/* ---- sensor: no IMU driver in this port yet (trial windows come from the host) ---- */
+
+ped_status_t board_sensor_read(int8_t *window, uint32_t len)
+{
+    (void)window;
+    (void)len;
+    return PED_ERR_NOT_IMPLEMENTED;
 }

@@ -201,3 +201,12 @@ void board_exit(int code)
     }
     cm_reset();
 }
+
+/* ---- sensor: no IMU driver in this port yet (trial windows come from the host) ---- */
+
+ped_status_t board_sensor_read(int8_t *window, uint32_t len)
+{
+    (void)window;
+    (void)len;
+    return PED_ERR_NOT_IMPLEMENTED;
+}

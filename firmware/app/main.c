@@ -70,5 +70,6 @@ int main(void)
             board_sleep(); /* the RX interrupt wakes us */
         }
         ped_app_poll(&ped_app);
+        ped_app_tick(&ped_app);
     }
 }

@@ -7,6 +7,9 @@
 
 enum { UNIT_NONE = 0, UNIT_BINARY = 1, UNIT_TEXT = 2 };
 
+/* text mode `infer N W`: a bound, so one command cannot keep the device busy for hours */
+#define PED_TEXT_MAX_RUNS 10000
+
 /* ---- binary replies ------------------------------------------------------------------ */
 
 static void send(ped_app_t *app, uint8_t type, uint16_t len)
@@ -55,8 +58,8 @@ static void send_info(ped_app_t *app)
 static void stage_sink(void *ctx, const ped_stage_report_t *r)
 {
     ped_app_t *app = (ped_app_t *)ctx;
-    if (app->unit == UNIT_TEXT) {
-        return; /* text mode reports only the final result */
+    if (app->unit == UNIT_TEXT || app->trial_quiet) {
+        return; /* text mode and trial windows report only the final result */
     }
     uint8_t *p = ped_put_u8(app->payload, (uint8_t)r->stage);
     p = ped_put_u16(p, r->class_index);
@@ -73,6 +76,145 @@ static void run_inference(ped_app_t *app, const ped_infer_params_t *params)
 {
     ped_infer(app->sched, app->input, params, stage_sink, app, &app->last);
     memcpy(app->last_scores, app->sched->acc, sizeof app->last_scores);
+}
+
+/* ---- field trial ---------------------------------------------------------------------- */
+
+static void send_record(ped_app_t *app, const ped_trec_t *rec)
+{
+    send(app, PED_MSG_TRIAL, (uint16_t)ped_trec_encode(rec, app->payload));
+}
+
+static void trial_run_window(ped_app_t *app)
+{
+    app->trial_quiet = 1;
+    run_inference(app, &app->trial_params);
+    app->trial_quiet = 0;
+    const ped_result_t *r = &app->last;
+    ped_trec_t rec;
+    memset(&rec, 0, sizeof rec);
+    rec.kind = PED_TREC_WINDOW;
+    rec.stage = (uint8_t)r->stages_completed;
+    rec.reason = (uint8_t)r->reason;
+    rec.cls = r->class_index;
+    rec.margin = r->margin;
+    rec.battery = board_battery_permille();
+    rec.window = app->window_index;
+    rec.cycles = r->cycles > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)r->cycles;
+    rec.t_us = board_cycles() / (board_cycles_hz() / 1000000u ? board_cycles_hz() / 1000000u : 1u);
+    if (r->reason == PED_STOP_BATTERY || board_battery_low()) {
+        rec.kind = PED_TREC_END; /* brown-out: the last record of the trial */
+        app->trial_on = 0;
+    }
+    if (ped_trial_ring_push(&app->trial, &rec)) {
+        send_record(app, &rec);
+    }
+}
+
+static void on_trial_start(ped_app_t *app, const ped_packet_t *pk)
+{
+    if (pk->len != 17) {
+        send_error(app, PED_PERR_BAD_PAYLOAD, pk->len);
+        return;
+    }
+    uint32_t period = ped_get_u32(pk->payload + 4);
+    uint32_t deadline = ped_get_u32(pk->payload + 8);
+    int32_t threshold = (int32_t)ped_get_u32(pk->payload + 12);
+    uint8_t sensor = pk->payload[16];
+    if (sensor) {
+        int8_t probe;
+        if (board_sensor_read(&probe, 0) == PED_ERR_NOT_IMPLEMENTED) {
+            send_error(app, PED_PERR_NO_SENSOR, 0);
+            return;
+        }
+    }
+    ped_trial_ring_init(&app->trial, ped_get_u32(pk->payload));
+    app->trial_params.deadline_us = deadline ? deadline : period;
+    app->trial_params.max_stages = 0;
+    app->trial_params.exit_margin = threshold > 0 ? threshold : 0;
+    app->trial_on = 1;
+    app->trial_started = 1;
+    app->trial_sensor = sensor;
+    app->window_index = 0;
+    app->window_have = 0;
+    app->window_done = 0;
+    send_error(app, PED_PERR_NONE, 0);
+}
+
+static void on_window(ped_app_t *app, const ped_packet_t *pk)
+{
+    const ped_model_t *m = app->model;
+    if (pk->len < 8) {
+        send_error(app, PED_PERR_BAD_PAYLOAD, pk->len);
+        return;
+    }
+    uint32_t win = ped_get_u32(pk->payload);
+    uint32_t off = ped_get_u32(pk->payload + 4);
+    uint32_t n = (uint32_t)pk->len - 8u;
+    if (win != app->window_index || off == 0) {
+        if (off != 0) { /* the start of this window was lost: ask for it again */
+            send_error(app, PED_PERR_INPUT_RANGE, 0);
+            return;
+        }
+        if (win != app->window_index || !app->window_done) {
+            app->window_index = win;
+            app->window_have = 0;
+            app->window_done = 0;
+        }
+    }
+    if (!app->trial_on && !app->window_done) {
+        send_error(app, PED_PERR_NO_TRIAL, 0);
+        return;
+    }
+    if (off > app->window_have || n > m->input_len || off > m->input_len - n) {
+        send_error(app, PED_PERR_INPUT_RANGE, (uint16_t)app->window_have);
+        return;
+    }
+    if (!app->window_done) {
+        memcpy(app->input + off, pk->payload + 8, n);
+        if (off + n > app->window_have) {
+            app->window_have = off + n;
+        }
+        app->input_have = 0; /* the INFER input is overwritten */
+        if (app->window_have == m->input_len) {
+            app->window_done = 1;
+            trial_run_window(app);
+        }
+    }
+    uint8_t *p = ped_put_u32(app->payload, off + n);
+    p = ped_put_u32(p, app->window_have);
+    send(app, PED_MSG_ACK, (uint16_t)(p - app->payload));
+}
+
+static void on_trial_ack(ped_app_t *app, const ped_packet_t *pk)
+{
+    if (pk->len != 5) {
+        send_error(app, PED_PERR_BAD_PAYLOAD, pk->len);
+        return;
+    }
+    if (!app->trial_started) { /* e.g. the device reset while the host was away */
+        send_error(app, PED_PERR_NO_TRIAL, 0);
+        return;
+    }
+    ped_trial_ring_ack(&app->trial, ped_get_u32(pk->payload));
+    uint32_t max = pk->payload[4];
+    for (uint32_t i = 0; i < app->trial.used && i < max; i++) {
+        send_record(app, ped_trial_ring_at(&app->trial, i));
+    }
+    send_error(app, PED_PERR_NONE, (uint16_t)app->trial.used);
+}
+
+void ped_app_tick(ped_app_t *app)
+{
+    if (!app->trial_on || !app->trial_sensor) {
+        return;
+    }
+    if (board_sensor_read(app->input, app->model->input_len) == PED_OK) {
+        app->seq = PED_SEQ_UNSOLICITED;
+        app->input_have = 0;
+        trial_run_window(app);
+        app->window_index++;
+    }
 }
 
 static void on_packet(ped_app_t *app, const ped_packet_t *pk)
@@ -141,6 +283,19 @@ static void on_packet(ped_app_t *app, const ped_packet_t *pk)
         send_error(app, st == PED_OK ? PED_PERR_NONE : PED_PERR_BAD_PAYLOAD, (uint16_t)st);
         break;
     }
+    case PED_MSG_TRIAL_START:
+        on_trial_start(app, pk);
+        break;
+    case PED_MSG_WINDOW:
+        on_window(app, pk);
+        break;
+    case PED_MSG_TRIAL_ACK:
+        on_trial_ack(app, pk);
+        break;
+    case PED_MSG_TRIAL_STOP:
+        app->trial_on = 0;
+        send_error(app, PED_PERR_NONE, (uint16_t)app->trial.used);
+        break;
     case PED_MSG_RESET:
         send_error(app, PED_PERR_NONE, 0);
         board_reset();
@@ -336,8 +491,8 @@ static void on_text(ped_app_t *app, char *cmd)
     } else if (strcmp(argv[0], "infer") == 0) {
         int32_t n = argv[1] ? parse_u31(argv[1]) : 1;
         int32_t w = argv[2] ? parse_u31(argv[2]) : 0;
-        if (n <= 0 || w < 0) {
-            say("e-[infer N [W]: N >= 1, W >= 0]", "");
+        if (n <= 0 || w < 0 || n > PED_TEXT_MAX_RUNS || w > PED_TEXT_MAX_RUNS) {
+            say("e-[infer N [W]: 1 <= N <= 10000, 0 <= W <= 10000]", "");
         } else if (app->input_have < app->model->input_len) {
             say("e-[input incomplete: load it with db load N and db HEX]", "");
         } else {

@@ -54,3 +54,12 @@ uint16_t board_battery_threshold(void) { return 100; }
 void board_sleep(void) {}
 void board_reset(void) { longjmp(fuzz_reset_jump, 1); }
 void board_exit(int code) { longjmp(fuzz_reset_jump, 2 + code); }
+
+/* ---- sensor: no IMU driver in this port yet (trial windows come from the host) ---- */
+
+ped_status_t board_sensor_read(int8_t *window, uint32_t len)
+{
+    (void)window;
+    (void)len;
+    return PED_ERR_NOT_IMPLEMENTED;
+}

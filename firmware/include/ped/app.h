@@ -21,6 +21,7 @@
 
 #include "ped/protocol.h"
 #include "ped/scheduler.h"
+#include "ped/trial.h"
 
 #define PED_TEXT_LINE 160u
 
@@ -48,6 +49,16 @@ typedef struct {
     uint8_t line_overflow;
     ped_result_t last;
     int32_t last_scores[PED_MAX_CLASSES];
+    /* field trial (TRIAL_START .. TRIAL_STOP): records wait in `trial` until acknowledged */
+    ped_trial_ring_t trial;
+    ped_infer_params_t trial_params;
+    uint8_t trial_on;        /* 1 while windows are accepted */
+    uint8_t trial_started;   /* a TRIAL_START arrived since boot (else TRIAL_ACK: NO_TRIAL) */
+    uint8_t trial_quiet;     /* no STAGE frames while a trial window runs */
+    uint8_t trial_sensor;    /* windows come from board_sensor_read(), not from the host */
+    uint32_t window_index;   /* window being received (host) or counted (sensor) */
+    uint32_t window_have;    /* bytes of that window received */
+    uint8_t window_done;     /* that window already ran (a repeated chunk only re-ACKs) */
 } ped_app_t;
 
 /* Bind the scheduler (already initialised) and the input buffer, and announce the device
@@ -57,6 +68,10 @@ void ped_app_init(ped_app_t *app, ped_scheduler_t *sched, int8_t *input,
 
 /* Handle every byte waiting in the serial RX ring; returns when the ring is empty. */
 void ped_app_poll(ped_app_t *app);
+
+/* Trial mode with the board's sensor: run one window if board_sensor_read() has one.
+ * Call from the main loop after ped_app_poll(). */
+void ped_app_tick(ped_app_t *app);
 
 /* Handle one received byte (ped_app_poll's inner step; exposed for tests and fuzzing). */
 void ped_app_byte(ped_app_t *app, uint8_t byte);

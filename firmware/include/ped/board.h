@@ -103,6 +103,15 @@ ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain);
 /* The board's brown-out threshold, in permille. */
 uint16_t board_battery_threshold(void);
 
+/* ---- sensor (field trials) ------------------------------------------------------------ */
+
+/* Copy the next complete window of `len` int8 samples (already quantized to the model's
+ * input: the IMU axes interleaved, as the training windows) into `window`.
+ * @retval PED_OK (a window was copied), PED_ERR_BUSY (no new window yet),
+ * PED_ERR_NOT_IMPLEMENTED (this port has no IMU driver yet: every board today; emulated
+ * boards take their windows from the host instead, WINDOW messages). */
+ped_status_t board_sensor_read(int8_t *window, uint32_t len);
+
 /* ---- power --------------------------------------------------------------------------- */
 
 /* Sleep until the next interrupt (WFI; sigsuspend on `native`). An interrupt that arrived

@@ -23,11 +23,13 @@
 /* Message types and error codes: one table each, enum and names built from it. */
 #define PED_MSG_TABLE(X) \
     X(HELLO, 0x01) X(INPUT, 0x02) X(INFER, 0x03) X(BATTERY, 0x04) X(RESET, 0x05) \
-    X(INFO, 0x81) X(ACK, 0x82) X(STAGE, 0x83) X(DONE, 0x84) X(ERROR, 0x85)
+    X(TRIAL_START, 0x06) X(WINDOW, 0x07) X(TRIAL_ACK, 0x08) X(TRIAL_STOP, 0x09) \
+    X(INFO, 0x81) X(ACK, 0x82) X(STAGE, 0x83) X(DONE, 0x84) X(ERROR, 0x85) X(TRIAL, 0x86)
 
 #define PED_ERR_TABLE(X) \
     X(NONE, 0) X(BAD_CRC, 1) X(BAD_FRAME, 2) X(TOO_LONG, 3) X(BAD_VERSION, 4) \
-    X(UNKNOWN_TYPE, 5) X(BAD_PAYLOAD, 6) X(INPUT_RANGE, 7) X(INPUT_INCOMPLETE, 8) X(BUSY, 9)
+    X(UNKNOWN_TYPE, 5) X(BAD_PAYLOAD, 6) X(INPUT_RANGE, 7) X(INPUT_INCOMPLETE, 8) X(BUSY, 9) \
+    X(NO_TRIAL, 10) X(NO_SENSOR, 11)
 
 #define PED_X_ENUM_MSG(name, value) PED_MSG_##name = value,
 #define PED_X_ENUM_ERR(name, value) PED_PERR_##name = value,
