@@ -52,6 +52,7 @@ def test_fuzz_serial_input_path(tmp_path):
     corpus = tmp_path / "corpus"
     _seeds(corpus)
     run = subprocess.run([str(exe), str(corpus), f"-max_total_time={FUZZ_SECONDS}", "-seed=1",
+                          f"-artifact_prefix={tmp_path}/",
                           "-max_len=2048", "-rss_limit_mb=1024"],
                          capture_output=True, text=True, timeout=FUZZ_SECONDS + 120)
     tail = run.stderr[-3000:]
