@@ -10,9 +10,9 @@ of `ped_stage_t.cost_cycles`; on QEMU -icount instruction time, deterministic), 
 repetitions, flash bytes of the stage object (code + weights, from the link map) and its
 arena bytes (its scratch in the generated plan plus its exported feature maps). Results merge
 into `boards/<board>/profile.json` with the compiler version and flags, and the cost model
-is refitted on every measured architecture (`fit_model`). Per-layer cycles are not measured
-(the stage functions are timed whole); the model is fitted on whole-stage cycles against
-per-layer features instead.
+is refitted on every measured architecture (`fit_model`) on whole-stage cycles against
+per-layer features. Cycles per layer are recorded too (`layer_cycles`): the profiling build
+(-DPED_PROFILE_LAYERS) timestamps every kernel call through model.h's PED_LAYER_DONE hook.
 
 Run profiling (`profile_run`, via `ped profile --dataset X` / `ped run`): the run's own
 generated stages (build/<dataset>/firmware) are measured the same way; their cycles go to
@@ -80,6 +80,7 @@ class Measurement:
     arena_bytes: int
     n_layers: int
     macs: int
+    layer_cycles: tuple[int, ...] = ()  # median per kernel call, in stage order
 
 
 def pools(dataset: str | None = None) -> dict[str, list[Candidate]]:
@@ -155,6 +156,10 @@ def measure_model_dir(target: str, model: Path) -> tuple[list[Measurement], int]
     ticks: dict[int, list[int]] = {}
     for k, _, n in re.findall(r"^PROFILE stage (\d+) rep (\d+) ticks (\d+)", out, re.M):
         ticks.setdefault(int(k), []).append(-(-int(n) * cpu // hz))  # ceil to CPU cycles
+    layer_ticks: dict[tuple[int, int], list[int]] = {}
+    for k, layer, _, n in re.findall(r"^PROFILE layer (\d+) (\d+) rep (\d+) ticks (\d+)",
+                                     out, re.M):
+        layer_ticks.setdefault((int(k), int(layer)), []).append(-(-int(n) * cpu // hz))
     plan = json.loads((model / "plan.json").read_text())
     objs = object_sizes(elf.parent / "firmware.map")
     result = []
@@ -166,8 +171,10 @@ def measure_model_dir(target: str, model: Path) -> tuple[list[Measurement], int]
             raise PedError(f"{env}: no timing for stage {k}", "see the QEMU output")
         arena = int(st["scratch_bytes"]) + sum(int(o["bytes"]) for o in st["outputs"]
                                                if o["location"] == "feature_out")
+        layers = tuple(int(statistics.median(layer_ticks[(k, layer)]))
+                       for layer in range(int(st["n_layers"])) if (k, layer) in layer_ticks)
         result.append(Measurement(int(statistics.median(reps_k)), reps_k, flash, arena,
-                                  int(st["n_layers"]), int(st["macs"])))
+                                  int(st["n_layers"]), int(st["macs"]), layers))
     return result, hz
 
 
@@ -283,7 +290,8 @@ def profile_pools(target: str, dataset: str | None = None, log=print) -> dict:
             archs[arch_key(c)] = {
                 "name": c.name, "pool": name, "kind": c.arch.kind, "widths": list(c.arch.widths),
                 "input_shape": list(c.input_shape), "n_classes": c.n_classes,
-                "cycles": m.cycles, "reps": list(m.reps), "flash_bytes": m.flash_bytes,
+                "cycles": m.cycles, "reps": list(m.reps), "layer_cycles": list(m.layer_cycles),
+                "flash_bytes": m.flash_bytes,
                 "arena_bytes": m.arena_bytes, "n_layers": m.n_layers, "macs": m.macs,
                 "features": features(c)}
     prof["reps"] = REPS
@@ -291,9 +299,10 @@ def profile_pools(target: str, dataset: str | None = None, log=print) -> dict:
     return prof
 
 
-def profile_run(run_root: Path, target: str) -> list[int]:
+def profile_run(run_root: Path, target: str) -> tuple[list[int], list[list[int]]]:
     """Measure the run's generated stages (run_root/firmware) on `target`; returns cycles per
-    stage in the target's CPU cycles. Writes nothing upstream: the caller
+    stage in the target's CPU cycles, and per stage the cycles of each kernel call. Writes
+    nothing upstream: the caller
     (`steps.step_profile`) records them in `profile/<target>.json`, which codegen reads."""
     model = run_root / "firmware"
     if not (model / "plan.json").is_file():
@@ -305,7 +314,7 @@ def profile_run(run_root: Path, target: str) -> list[int]:
     if n != len(cycles):
         raise PedError(f"{sj} has {n} stages, the generated C {len(cycles)}",
                        "re-run `ped codegen` so the C matches the stage table")
-    return cycles
+    return cycles, [list(m.layer_cycles) for m in ms]
 
 
 def run_candidates(ensemble: dict) -> list[Candidate]:

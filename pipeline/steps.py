@@ -212,9 +212,9 @@ def step_profile(ctx: Context, target: str) -> list[int]:
               "target": target, "code": code_hash("pipeline.profile")}
 
     def produce():
-        cycles = profile_run(run.root, target)
+        cycles, layers = profile_run(run.root, target)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"target": target, "cycles": cycles,
+        out.write_text(json.dumps({"target": target, "cycles": cycles, "layer_cycles": layers,
                                    "source": "measured"}, indent=2))
         return [out]
 

@@ -110,6 +110,11 @@ def test_profile_is_deterministic_on_qemu():
     assert all(m.cycles > 0 and m.flash_bytes > 0 and m.arena_bytes > 0 for m in first)
     # more MACs, more cycles (c2d-2 < c2d-2-4 < c2d-3-6 ... by construction of the grid)
     assert first[0].cycles < first[1].cycles
+    # cycles per layer: one per kernel call, deterministic, adding up to the stage's cycles
+    assert [m.layer_cycles for m in first] == [m.layer_cycles for m in second]
+    for m in first:
+        assert len(m.layer_cycles) == m.n_layers and min(m.layer_cycles) > 0
+        assert abs(sum(m.layer_cycles) - m.cycles) <= 0.01 * m.cycles
 
 
 def _bench_sweep(model_dir) -> tuple[list[tuple[int, int]], dict[str, list[tuple]]]:

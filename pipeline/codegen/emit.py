@@ -160,6 +160,7 @@ def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off:
             body.append(f"      ped_{k.op}(&{sym}, ins, {out}); }}")
         else:
             body.append(f"    ped_{k.op}(&{sym}, {', '.join(ins)}, {out});")
+        body.append(f"    PED_LAYER_DONE({n}u);")
         if n + 1 < len(stage.kernels):
             body.append("    if (*abort_flag) { return PED_STAGE_ABORTED; }")
     if stage.logits_copy:

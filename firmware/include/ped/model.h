@@ -28,6 +28,18 @@
 extern "C" {
 #endif
 
+/*
+ * Per-layer timing hook: generated stage code calls PED_LAYER_DONE(layer) after each kernel
+ * call. It compiles to nothing, except in the profiling program (built with
+ * -DPED_PROFILE_LAYERS), which records a timestamp per layer.
+ */
+#ifdef PED_PROFILE_LAYERS
+void ped_profile_layer_done(uint16_t layer);
+#define PED_LAYER_DONE(layer) ped_profile_layer_done(layer)
+#else
+#define PED_LAYER_DONE(layer) ((void)0)
+#endif
+
 typedef enum {
     PED_STAGE_DONE = 0,    /* logits written */
     PED_STAGE_ABORTED = 1  /* abort flag seen between layers; logits untouched */
