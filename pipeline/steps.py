@@ -208,7 +208,7 @@ def step_profile(ctx: Context, target: str) -> list[int]:
     step_codegen(ctx)
     out = run.path("profile", f"{target}.json")
     inputs = {"stages.json": sha256_file(run.path("tflite", "stages.json")),
-              "model": _tree_hash_files(run.path("firmware"), "stage_*.c"),
+              "model": _tree_hash(run.path("firmware"), pattern="stage_*.c"),
               "target": target, "code": code_hash("pipeline.profile")}
 
     def produce():
@@ -220,16 +220,6 @@ def step_profile(ctx: Context, target: str) -> list[int]:
 
     run_step(run, f"profile-{target}", inputs, produce, ctx.force, ctx.log)
     return json.loads(out.read_text())["cycles"]
-
-
-def _tree_hash_files(folder: Path, pattern: str) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for f in sorted(folder.glob(pattern)):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()
 
 
 def clean(ctx: Context) -> None:
@@ -297,13 +287,13 @@ def supported_ops() -> frozenset[str] | None:
 EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3")
 
 
-def _tree_hash(*dirs: Path) -> str:
-    """sha256 over every file under the given folders (names and contents)."""
+def _tree_hash(*dirs: Path, pattern: str = "*") -> str:
+    """sha256 over the files matching `pattern` under the given folders (names and contents)."""
     import hashlib
 
     h = hashlib.sha256()
     for d in dirs:
-        for f in sorted(p for p in d.rglob("*") if p.is_file()):
+        for f in sorted(p for p in d.rglob(pattern) if p.is_file()):
             h.update(str(f.relative_to(d)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()

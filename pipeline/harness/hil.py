@@ -8,9 +8,10 @@ deadline sweep (stage reached and accuracy vs deadline) on a subset, and a batte
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,15 +67,22 @@ def with_resets(dev: Device, op: Callable[[], object], log: Callable[[str], None
                        "check its power supply and watchdog")
 
 
+@contextlib.contextmanager
+def connected(cfg: HilConfig, log: Callable[[str], None]) -> Iterator[tuple[Link, Device]]:
+    """An open link to a device that answered HELLO and runs this run's model bundle."""
+    with Link(cfg.url, timeout=cfg.timeout, connect_timeout=cfg.connect_timeout) as link:
+        dev = Device(link)
+        with_resets(dev, dev.hello, log)
+        dev.check_bundle(cfg.expected_hash, cfg.run_dir, cfg.target)
+        yield link, dev
+
+
 def validate(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, expected: list[np.ndarray],
              log: Callable[[str], None] = print, progress=None) -> dict:
     """Bit-exactness over the whole split; returns a summary and appends results."""
     results = ResultsLog(cfg.out_dir / "results.jsonl")
-    with Link(cfg.url, timeout=cfg.timeout, connect_timeout=cfg.connect_timeout) as link:
-        dev = Device(link)
-        info = with_resets(dev, dev.hello, log)
-        dev.check_bundle(cfg.expected_hash, cfg.run_dir, cfg.target)
-        (cfg.out_dir / "device.json").write_text(json.dumps(info.__dict__, indent=2))
+    with connected(cfg, log) as (link, dev):
+        (cfg.out_dir / "device.json").write_text(json.dumps(dev.info.__dict__, indent=2))
         todo = [i for i in range(len(y)) if not results.has(f"test-{i}")]
         if len(todo) < len(y):
             log(f"resuming: {len(y) - len(todo)} samples already recorded, {len(todo)} to go")
@@ -130,10 +138,7 @@ def deadline_sweep(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, stage_cost
     rows = []
     log_path = cfg.out_dir / "sweep.jsonl"
     sweep = ResultsLog(log_path)
-    with Link(cfg.url, timeout=cfg.timeout, connect_timeout=cfg.connect_timeout) as link:
-        dev = Device(link)
-        with_resets(dev, dev.hello, log)
-        dev.check_bundle(cfg.expected_hash, cfg.run_dir, cfg.target)
+    with connected(cfg, log) as (_, dev):
         for d in deadlines:
             for i in range(n):
                 key = f"d{int(d)}-{i}"
@@ -161,9 +166,7 @@ def deadline_sweep(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, stage_cost
 def battery_drop(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, drain: int,
                  n: int = 32, log: Callable[[str], None] = print) -> dict:
     """Run inferences while the emulated battery drains; the run must stop cleanly."""
-    with Link(cfg.url, timeout=cfg.timeout, connect_timeout=cfg.connect_timeout) as link:
-        dev = Device(link)
-        with_resets(dev, dev.hello, log)
+    with connected(cfg, log) as (_, dev):
         dev.battery(1000, drain)
         reasons, stages = [], []
         for i in range(min(n, len(y))):
