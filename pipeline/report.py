@@ -113,15 +113,16 @@ def write_report(run_root: Path) -> list[Path]:
                    if s["bit_exact_samples"] == s["samples"] else
                    f"NOT bit-exact: {s['samples'] - s['bit_exact_samples']} of {s['samples']} "
                    f"samples differ; first: {', '.join(s['first_mismatches'])}")
+        unit = cost_unit(target)
         lines += [f"**{verdict}**", "", "| stage | device accuracy % | host TFLM % | median "
-                  "cycles |", "|---|---|---|---|"]
+                  f"{unit} |", "|---|---|---|---|"]
         for k, a in enumerate(s["device_accuracy"]):
             host = quant["tflm"][k] if quant else None
             lines.append(f"| {k + 1} | {_pct(a)} | {_pct(host)} | {s['median_cycles'][k]:,.0f} |")
         lines.append("")
         if target.startswith("qemu"):
-            lines += ["Cycles on QEMU are instruction time (`-icount`), not real Cortex-M cycles.",
-                      ""]
+            lines += ["On QEMU the unit is executed instructions (`-icount`), about the cycles "
+                      "of a zero-wait-state core, not a real Cortex-M's cycles.", ""]
     if sweeps:
         files += plot_sweep(sweeps, out / "accuracy_vs_deadline.png",
                             out / "stage_vs_deadline.png")
@@ -144,3 +145,14 @@ def write_report(run_root: Path) -> list[Path]:
     mj = out / "metrics.json"
     mj.write_text(json.dumps(metrics, indent=2))
     return [md, mj, *files]
+
+
+def cost_unit(target: str) -> str:
+    """The unit of a target's stage costs and device timings (boards/<board>/board.toml)."""
+    from pipeline.boards import load_board
+    from pipeline.errors import PedError
+
+    try:
+        return load_board(target).cost_unit
+    except PedError:
+        return "cycles"

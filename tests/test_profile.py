@@ -90,6 +90,7 @@ def test_shipped_qemu_m4_profile_meets_the_documented_error_bound():
     assert {a["pool"] for a in archs.values()} == set(SHIPPED)
     assert prof["compiler"] and "-Os" in prof["flags"]
     assert prof["icount_shift"] == DEPLOY_ICOUNT_SHIFT  # the units `ped hil` schedules in
+    assert prof["cost_unit"] == "instructions"  # what board_cycles() counts on QEMU
     refit = fit_model(archs)  # the recorded model is the fit of the recorded table
     assert refit["median_abs_error"] == pytest.approx(prof["model"]["median_abs_error"])
     errors = [abs(a["cycles"] - a["model_cycles"]) / a["cycles"] for a in archs.values()]
@@ -171,7 +172,9 @@ def test_admission_with_measured_costs_never_overruns_on_qemu(tmp_path):
     assert all(over <= layer for *_, over in adm), adm
     assert sum(1 for *_, over in adm if over > 0) == 0, adm
     # the scheduler finished as many stages as fit in the deadline
-    hz = 25_000_000
+    from pipeline.boards import load_board
+
+    hz = load_board("qemu-m4").cost_hz  # cost units (instructions) per second
     for dl_us, _, done, _ in adm:
         budget = dl_us * hz // 1_000_000
         fits = sum(1 for k in range(1, 4) if sum(measured[:k]) <= budget)

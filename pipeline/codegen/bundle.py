@@ -31,6 +31,9 @@ class BundleSpec:
     n_classes: int
     default_class: int
     stages: tuple[StageSpec, ...]
+    # unit of the stages' cost_cycles (the target board's cost unit, pipeline.boards); ""
+    # when the costs are estimates, not measured on a board
+    cost_unit: str = ""
 
     @property
     def bundle_hash(self) -> bytes:
