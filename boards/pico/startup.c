@@ -4,6 +4,7 @@
  * Reset_Handler, which copies .data, zeroes .bss, runs main() and ends with board_exit().
  * IRQ numbers: RP2040 datasheet §2.3.2; system exceptions: ARMv6-M ARM B1.5.
  */
+#include <assert.h>
 #include <stdint.h>
 
 #include "ped/board.h"
@@ -58,3 +59,15 @@ __attribute__((section(".vectors"), used)) static const vector_t vectors[16 + RP
     [16 + RP_IRQ_ADC_FIFO] = pico_adc_irq,
     [16 + 23] = Default_Handler, [16 + 24] = Default_Handler, [16 + 25] = Default_Handler,
 };
+
+/* A failed assert() (the kernels check their arguments) ends the run with status 5: a
+ * watchdog reset on silicon. Defining it here keeps newlib's version, which prints with
+ * fiprintf and so pulls in malloc, out of the image: this board has no heap. */
+void __assert_func(const char *file, int line, const char *func, const char *expr)
+{
+    (void)file;
+    (void)line;
+    (void)func;
+    (void)expr;
+    pico_panic(5);
+}

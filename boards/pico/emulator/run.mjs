@@ -155,16 +155,23 @@ function byteNanos() {
   return (10 * 1e9) / baud;
 }
 
+let rxScheduled = false;  // (a ClockAlarm's own `scheduled` stays set after it fired)
+
+function scheduleRx() {
+  rxScheduled = true;
+  rxAlarm.schedule(byteNanos());
+}
+
 function feedRx() {
+  rxScheduled = false;
   const uart = mcu.uart[0];
   if (rxQueue.length && !uart.rxFIFO.full) uart.feedByte(rxQueue.shift());
-  if (rxQueue.length) rxAlarm.schedule(byteNanos());
+  if (rxQueue.length) scheduleRx();
 }
 
 function queueRx(data) {
-  const idle = rxQueue.length === 0;
   for (const b of data) rxQueue.push(b);
-  if (idle && mcu && !rxAlarm.scheduled) rxAlarm.schedule(byteNanos());
+  if (mcu && !rxScheduled && rxQueue.length) scheduleRx();
 }
 
 function boot() {
@@ -194,7 +201,8 @@ function boot() {
     else rebootPending = true;
   };
   rxAlarm = mcu.clock.createAlarm(feedRx);
-  if (rxQueue.length) rxAlarm.schedule(byteNanos());
+  rxScheduled = false;
+  if (rxQueue.length) scheduleRx();
 }
 
 let rebootPending = false;
