@@ -1,6 +1,6 @@
 """HIL end to end on real generated code: a two-stage ensemble (with a connection) is
-quantized, generated as C, built for `native`, `qemu-m4` and `pico` (rp2040js), and streamed through the
-harness; every stage's int32 scores must equal TFLM + the fixed-point aggregation. Also:
+quantized, generated as C, built for `native`, `qemu-m4` and `pico` (rp2040js), and streamed
+through the harness; every stage's int32 scores must equal TFLM + the fixed-point aggregation. Also:
 resume after the device is killed mid-run, and refusal of a device with another bundle."""
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def test_pico_battery_drop_through_the_adc_stops_the_run(bundle):
     threshold check stops inference (reason battery), ending with a stage-0 answer. The drain
     (permille per 10^9 active cycles) puts the crossing about ten inferences (~0.5 M cycles
     each on the Cortex-M0+) in."""
-    root, ds, xq, expected, digest = bundle
+    root, ds, xq, _, digest = bundle
     image = _image(root, "pico")
     cfg = _cfg(root, "pico", digest)
     with targets.running("pico", image) as t:

@@ -27,7 +27,6 @@ from pipeline.firmware_build import (  # noqa: E402
     defines,
     get_target,
     link_flags,
-    emulator_command,
     model_dir,
     qemu_command,
     rp2040js_command,
