@@ -29,6 +29,18 @@ PERF_WINDOWS = 5            # the runner's performance mode wants exactly 5 loop
 PERF_WINDOW_SECONDS = 4.0   # ... of >= 10 s together; each reply line must come within 30 s
 PERF_WARMUPS = 10
 MAX_RUNS = 10_000_000       # PED_EEMBC_MAX_RUNS in firmware/include/ped/eembc.h
+DEVICES_FILE = "devices_ped.yaml"
+# The runner finds its DUT by USB ids; 1209:0001 is pid.codes' test id, which
+# scripts/mlperf_runner.py gives a pty. For a real board put its own ids here.
+DEVICES_YAML = """\
+# the DUT, connected directly (accuracy and performance modes); for a real board replace the
+# usb ids with its own (python -m serial.tools.list_ports -v shows them)
+- name: ped
+  type: dut
+  baud: 115200
+  usb:
+    0x1209: 0x0001
+"""
 
 
 def default_model_key(run_name: str) -> str:
@@ -73,7 +85,8 @@ def _yaml_entry(key: str, name: str, loop: str, infer: str) -> str:
 def write_export(out: Path, key: str, xq: np.ndarray, labels: np.ndarray, n_classes: int,
                  iterations: int, name: str) -> None:
     """The runner's dataset layout under `out`: `<key>/<key>_NNNNN.bin` (raw int8 input),
-    `<key>/y_labels.csv`, and `tests_accuracy.yaml` / `tests_performance.yaml`."""
+    `<key>/y_labels.csv`, `tests_accuracy.yaml` / `tests_performance.yaml`, and a devices
+    yaml naming the DUT (`devices_ped.yaml`)."""
     folder = out / key
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -82,6 +95,7 @@ def write_export(out: Path, key: str, xq: np.ndarray, labels: np.ndarray, n_clas
         (folder / fname).write_bytes(np.ascontiguousarray(x, dtype=np.int8).tobytes())
         rows.append(f"{fname},{n_classes},{int(y)}\n")
     (folder / TRUTH_FILE).write_text("".join(rows))
+    (out / DEVICES_FILE).write_text(DEVICES_YAML)
     (out / "tests_accuracy.yaml").write_text(_yaml_entry(key, name, "loop", "infer 1 0"))
     (out / "tests_performance.yaml").write_text(
         _yaml_entry(key, name, f"loop {PERF_WINDOWS}", f"infer {iterations} {PERF_WARMUPS}"))
