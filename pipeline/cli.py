@@ -6,7 +6,6 @@ Errors print as one line with the fix and exit 2; `--debug` shows the traceback 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -51,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "recipe -> teacher -> int8 students -> C -> firmware -> HIL.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show everything: TensorFlow's and PlatformIO's logs too")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("data", help="load, window, split and normalise a dataset")
@@ -153,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     _hil_args(p)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     p.set_defaults(func=cmd_run, dataset="watch")
+    for each in sub.choices.values():  # `ped run --verbose` as well as `ped --verbose run`
+        each.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                          help="show everything: TensorFlow's and PlatformIO's logs too")
     return parser
 
 
@@ -425,9 +429,11 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ banner quiet
+    from pipeline import quiet
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet.configure(args.verbose)  # before anything imports TensorFlow
     try:
         args.func(args)
     except PedError as exc:
