@@ -13,6 +13,7 @@ from rich.table import Table
 
 from pipeline.errors import PedError
 from pipeline.progress import console
+from pipeline.stats import accuracy_cell, split_note
 from pipeline.steps import (
     Context,
     custom_recipe,
@@ -236,26 +237,36 @@ def cmd_data(args: argparse.Namespace) -> None:
     console.print(f"run directory: {ctx.run.root}")
 
 
-def _print_teacher(metrics: dict, dataset: str) -> None:
-    console.print(f"teacher {dataset}: test accuracy {100 * metrics['test_accuracy']:.1f}%, "
+def _test_size(ctx: Context) -> int | None:
+    from pipeline.report import test_split_size
+
+    return test_split_size(ctx.run.root)
+
+
+def _print_teacher(metrics: dict, dataset: str, n_test: int | None) -> None:
+    console.print(f"teacher {dataset}: test accuracy "
+                  f"{accuracy_cell(metrics['test_accuracy'], n_test)}% (n = {n_test}), "
                   f"{metrics['params']:,} params, {metrics['macs']:,} MACs, "
                   f"{metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s")
 
 
 def cmd_teacher(args: argparse.Namespace) -> None:
     ctx = _context(args)
-    _print_teacher(step_teacher(ctx), ctx.dataset)
+    _print_teacher(step_teacher(ctx), ctx.dataset, _test_size(ctx))
 
 
 def print_quantize(result: dict) -> None:
-    table = Table(title=f"host evaluation per stage ({result['n_samples']} test samples)")
+    n = result["n_samples"]
+    table = Table(title=f"host evaluation per stage: accuracy % [95% interval], n = {n} test "
+                        "samples", caption=split_note(n))
     for col in ("stage", "float %", "LiteRT-REF %", "TFLM %", "drop", "REF!=TFLM",
                 ".tflite B", "TFLM arena B"):
         table.add_column(col, justify="right")
     for k in range(len(result["float"])):
         st = result["per_stage"][k]
-        table.add_row(str(k + 1), f"{100 * result['float'][k]:.1f}",
-                      f"{100 * result['litert_ref'][k]:.1f}", f"{100 * result['tflm'][k]:.1f}",
+        table.add_row(str(k + 1), accuracy_cell(result["float"][k], n),
+                      accuracy_cell(result["litert_ref"][k], n),
+                      accuracy_cell(result["tflm"][k], n),
                       f"{100 * result['drop_tflm_vs_float'][k]:+.1f}",
                       f"{result['litert_ref_vs_tflm_diff_elements'][k]}"
                       f"/{result['int8_output_elements'][k]}",
@@ -293,15 +304,16 @@ def cmd_distill(args: argparse.Namespace) -> None:
     load_board(cfg.target)  # refuse an unknown board before any training
     ctx = _context(args)
     m = step_distill(ctx, cfg, baselines=not args.no_baselines)
-    table = Table(title=f"{ctx.dataset}: test accuracy (%) by stage, teacher "
-                        f"{100 * m['teacher']['test_accuracy']:.1f}% at "
-                        f"{m['teacher']['macs']:,} MACs")
+    n = _test_size(ctx)
+    table = Table(title=f"{ctx.dataset}: test accuracy % [95% interval] by stage, teacher "
+                        f"{accuracy_cell(m['teacher']['test_accuracy'], n)}% at "
+                        f"{m['teacher']['macs']:,} MACs", caption=split_note(n))
     for col in ("stage", "student", "cum. MACs", "B-DISTIL", "RESCHED", "NO-RESCHED"):
         table.add_column(col, justify="right")
     for i, row in enumerate(m["bdistil"]):
         def acc(key: str, i: int = i) -> str:
             rows = m.get(key) or []
-            return f"{100 * rows[i]['test_accuracy']:.1f}" if i < len(rows) else "-"
+            return accuracy_cell(rows[i]["test_accuracy"], n) if i < len(rows) else "-"
         table.add_row(str(row["stage"]), row["candidate"], f"{row['cumulative_macs']:,}",
                       acc("bdistil"), acc("resched"), acc("no_resched"))
     console.print(table)
@@ -371,11 +383,11 @@ def print_hil(summary: dict, target: str) -> None:
     verdict = (f"bit-exact: {ok}/{n} samples, all stages" if ok == n
                else f"NOT bit-exact: {n - ok}/{n} samples differ; first: "
                     f"{', '.join(summary['first_mismatches'])}")
-    table = Table(title=f"{target}: {verdict}")
-    for col in ("stage", "device accuracy %", "median cycles"):
+    table = Table(title=f"{target}: {verdict}", caption=split_note(n, "samples streamed"))
+    for col in ("stage", "device accuracy % [95%]", "median cycles"):
         table.add_column(col, justify="right")
     for k, a in enumerate(summary["device_accuracy"]):
-        table.add_row(str(k + 1), f"{100 * a:.1f}", f"{summary['median_cycles'][k]:,.0f}")
+        table.add_row(str(k + 1), accuracy_cell(a, n), f"{summary['median_cycles'][k]:,.0f}")
     console.print(table)
 
 
@@ -415,7 +427,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from pipeline.steps import step_hil, step_profile, step_report
 
     ctx = _context(args)
-    _print_teacher(step_teacher(ctx), ctx.dataset)
+    _print_teacher(step_teacher(ctx), ctx.dataset, _test_size(ctx))
     from pipeline.distill.bdistil import DistillConfig
 
     step_distill(ctx, DistillConfig(target=args.target if args.port is None else "qemu-m4"))
