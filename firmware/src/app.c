@@ -14,7 +14,8 @@ enum { UNIT_NONE = 0, UNIT_BINARY = 1, UNIT_TEXT = 2 };
 
 static void send(ped_app_t *app, uint8_t type, uint16_t len)
 {
-    size_t n = ped_frame_encode(type, app->seq, app->payload, len, app->tx, sizeof app->tx);
+    size_t n = ped_frame_encode(type, app->seq, app->session, app->payload, len, app->tx,
+                                sizeof app->tx);
     board_serial_write(app->tx, n);
 }
 
@@ -221,8 +222,18 @@ static void on_packet(ped_app_t *app, const ped_packet_t *pk)
 {
     const ped_model_t *m = app->model;
     app->seq = pk->seq;
+    if (pk->type != PED_MSG_HELLO && pk->type != PED_MSG_RESET && pk->session != app->session) {
+        /* the device reset since this host's HELLO (or another host said HELLO since) */
+        send_error(app, PED_PERR_SESSION, app->session);
+        return;
+    }
     switch (pk->type) {
     case PED_MSG_HELLO:
+        if (pk->len != 2 || ped_get_u16(pk->payload) == PED_SESSION_NONE) {
+            send_error(app, PED_PERR_BAD_PAYLOAD, pk->len);
+            break;
+        }
+        app->session = ped_get_u16(pk->payload);
         send_info(app);
         break;
     case PED_MSG_INPUT: {
@@ -599,5 +610,5 @@ void ped_app_init(ped_app_t *app, ped_scheduler_t *sched, int8_t *input,
     app->input = input;
     ped_rx_init(&app->rx);
     app->seq = PED_SEQ_UNSOLICITED;
-    send_info(app);
+    app->session = PED_SESSION_NONE; /* silent until spoken to: no boot announcement */
 }

@@ -19,7 +19,7 @@ from pipeline import protocol as P
 from pipeline.firmware_build import PIO_BUILD_DIR
 from pipeline.harness import targets
 from pipeline.harness.device import Device
-from pipeline.harness.errors import DeviceReset, PortError
+from pipeline.harness.errors import DeviceRejected, DeviceReset, PortError
 from pipeline.harness.hil import with_resets
 from pipeline.harness.link import Link
 
@@ -37,22 +37,31 @@ def device(request, platformio_ready: Path):
     assert res.returncode == 0, res.stdout[-3000:]
     with targets.running(target, PIO_BUILD_DIR / target / PROGRAM[target]) as t, \
             Link(t.url, timeout=5, connect_timeout=10) as link:
+        time.sleep(0.5)  # long enough for any boot output to arrive
+        boot_output = link.port.read(4096)
         dev = Device(link)
         with_resets(dev, dev.hello, lambda _: None)
-        yield target, dev
+        yield target, dev, boot_output
+
+
+@pytest.mark.slow
+def test_the_device_says_nothing_until_spoken_to(device):
+    # a standard benchmark runner that opens the port must see no byte before its first reply
+    _, _, boot_output = device
+    assert boot_output == b""
 
 
 @pytest.mark.slow
 def test_info_describes_the_model(device):
-    target, dev = device
+    target, dev, _ = device
     info = dev.hello()
-    assert (info.proto, info.n_stages, info.n_classes, info.input_len) == (1, 4, 7, 1)
+    assert (info.proto, info.n_stages, info.n_classes, info.input_len) == (2, 4, 7, 1)
     assert info.board == target and info.arena_bytes == 64
 
 
 @pytest.mark.slow
 def test_every_stage_score_equals_the_python_aggregation(device):
-    _, dev = device
+    _, dev, _ = device
     for sample in range(len(V["cls"][0])):
         dev.upload(np.array([sample], np.int8))
         inf = dev.infer()
@@ -67,7 +76,7 @@ def test_every_stage_score_equals_the_python_aggregation(device):
 
 @pytest.mark.slow
 def test_deadline_admission_threshold_and_battery(device):
-    target, dev = device
+    target, dev, _ = device
     dev.upload(np.array([5], np.int8))
     inf = dev.infer(deadline_us=ONE_STAGE_DEADLINE_US[target])
     assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.ADMISSION)
@@ -90,7 +99,7 @@ def test_deadline_admission_threshold_and_battery(device):
 
 @pytest.mark.slow
 def test_bad_frames_are_answered_and_the_device_resynchronises(device):
-    _, dev = device
+    _, dev, _ = device
     link, rng = dev.link, random.Random(7)
     frame = bytearray(P.encode(P.Msg.HELLO, 123))
     frame[3] ^= 0x10  # flipped bit
@@ -107,7 +116,7 @@ def test_bad_frames_are_answered_and_the_device_resynchronises(device):
 
 @pytest.mark.slow
 def test_eembc_text_mode(device):
-    target, dev = device
+    target, dev, _ = device
     port = dev.link.port
     time.sleep(0.3)
     port.reset_input_buffer()  # late binary replies of earlier tests
@@ -134,11 +143,34 @@ def test_eembc_text_mode(device):
 
 @pytest.mark.slow
 def test_reset_is_detected_and_the_link_survives(device):
-    _, dev = device
-    dev.link.send(P.Msg.RESET, 999)
-    with pytest.raises(DeviceReset):
-        for _ in range(3):
-            dev.link.receive(999, P.Msg.DONE, time.monotonic() + 5)
+    _, dev, _ = device
+    dev.upload(np.array([3], np.int8))
+    dev.link.send(P.Msg.RESET, 999)  # answered ERROR(NONE) in the old session, then silence
+    assert dev.link.receive(999, P.Msg.ERROR, time.monotonic() + 5)[-1].session == \
+        dev.link.session
+    with pytest.raises(DeviceReset) as err:  # the next reply carries session 0
+        dev.infer()
+    assert err.value.session == P.SESSION_NONE
+    assert dev.hello().n_stages == 4
+    with pytest.raises(DeviceRejected, match="INPUT_INCOMPLETE"):  # RAM really was cleared
+        dev.infer()
+
+
+@pytest.mark.slow
+def test_requests_of_another_session_are_refused(device):
+    _, dev, _ = device
+    link = dev.link
+    seq = link.next_seq()
+    link.port.write(P.encode(P.Msg.INPUT, seq, P.input_payload(0, b"\x01"),
+                             session=link.session ^ 0x5A5A))
+    (reply,) = link.receive(seq, P.Msg.ACK, time.monotonic() + 5)
+    err = P.parse(reply)
+    assert (reply.session, err.code, err.detail) == \
+        (link.session, P.ErrorCode.SESSION, link.session)
+    seq = link.next_seq()
+    link.port.write(P.encode(P.Msg.HELLO, seq, b"\x00\x00"))  # session 0 is not a session
+    assert P.parse(link.receive(seq, P.Msg.INFO, time.monotonic() + 5)[-1]).code == \
+        P.ErrorCode.BAD_PAYLOAD
     assert dev.hello().n_stages == 4
 
 

@@ -28,9 +28,10 @@ SOURCES = ["firmware/src/app.c", "firmware/src/protocol.c", "firmware/src/schedu
 def _seeds(corpus: Path) -> None:
     corpus.mkdir()
     seeds = {
-        "hello": P.encode(P.Msg.HELLO, 1),
-        "upload_infer": P.encode(P.Msg.INPUT, 2, P.input_payload(0, b"\x05"))
-        + P.encode(P.Msg.INFER, 3, P.infer_payload(1000, 2, 5)),
+        "hello": P.encode(P.Msg.HELLO, 1, P.hello_payload(7)),
+        "upload_infer": P.encode(P.Msg.HELLO, 1, P.hello_payload(7))
+        + P.encode(P.Msg.INPUT, 2, P.input_payload(0, b"\x05"), 7)
+        + P.encode(P.Msg.INFER, 3, P.infer_payload(1000, 2, 5), 7),
         "battery_reset": P.encode(P.Msg.BATTERY, 4, P.battery_payload(50))
         + P.encode(P.Msg.RESET, 5),
         "text": b"name%db load 1%db 05%db print%infer 1 0%results%",

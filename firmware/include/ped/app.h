@@ -43,6 +43,7 @@ typedef struct {
     uint8_t tx[PED_MAX_FRAME];
     uint8_t payload[PED_MAX_PAYLOAD];
     uint16_t seq;            /* sequence number of the request being answered */
+    uint16_t session;        /* set by HELLO, kept in RAM only: 0 after every reset */
     uint8_t unit;            /* 0: between units, 1: binary frame, 2: text command */
     char line[PED_TEXT_LINE];
     uint16_t line_len;
@@ -61,8 +62,9 @@ typedef struct {
     uint8_t window_done;     /* that window already ran (a repeated chunk only re-ACKs) */
 } ped_app_t;
 
-/* Bind the scheduler (already initialised) and the input buffer, and announce the device
- * with an unsolicited INFO (seq 0xFFFF), which is how the host detects a reset. */
+/* Bind the scheduler (already initialised) and the input buffer. Sends nothing: the device
+ * speaks only when spoken to. Its session is PED_SESSION_NONE until a HELLO sets one, and
+ * every binary reply carries the session, which is how the host detects a reset. */
 void ped_app_init(ped_app_t *app, ped_scheduler_t *sched, int8_t *input,
                   const ped_app_info_t *info);
 
