@@ -73,20 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--target", default=None, help="board whose per-student budget applies "
                    "(boards/<name>/board.toml; default qemu-m4)")
-    p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
+    _quick_distill_args(p)
     p.add_argument("--objective", choices=("residual_kd", "game"), default=None,
                    help="weak-learner objective (default residual_kd; see docs/distill.md)")
-    p.add_argument("--no-connections", action="store_true",
-                   help="students do not read earlier students' feature maps")
     p.add_argument("--gamma", type=float, default=None, help="weak-learning edge threshold")
     p.add_argument("--eta", type=float, default=None, help="adversary step size")
     p.add_argument("--growth", type=float, default=None,
                    help="stage t costs at least GROWTH x stage t-1 (default 1: off)")
-    p.add_argument("--student-epochs", type=int, default=None,
-                   help="max epochs per student (early stopping on val)")
-    p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
-    p.add_argument("--no-baselines", action="store_true",
-                   help="skip RESCHED / NO-RESCHED (faster)")
     p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
@@ -154,11 +147,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, dataset_required=False)
     _hil_args(p)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    _quick_distill_args(p)
     p.set_defaults(func=cmd_run, dataset="watch")
     for each in sub.choices.values():  # `ped run --verbose` as well as `ped --verbose run`
         each.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
                           help="show everything: TensorFlow's and PlatformIO's logs too")
     return parser
+
+
+def _quick_distill_args(p: argparse.ArgumentParser) -> None:
+    """The distill knobs `ped distill` and `ped run` share."""
+    p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
+    p.add_argument("--student-epochs", type=int, default=None,
+                   help="max epochs per student (early stopping on val)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
+    p.add_argument("--no-connections", action="store_true",
+                   help="students do not read earlier students' feature maps")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip RESCHED / NO-RESCHED (faster)")
 
 
 def _firmware_args(p: argparse.ArgumentParser) -> None:
@@ -284,8 +290,8 @@ def _distill_config(args: argparse.Namespace):
     from pipeline.distill.bdistil import DistillConfig
 
     cfg = DistillConfig()
-    given = {"target": args.target, "stages": args.stages, "objective": args.objective,
-             "gamma": args.gamma, "eta": args.eta, "seed": args.seed, "growth": args.growth}
+    given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
+                                                  "eta", "seed", "growth")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)
@@ -428,9 +434,10 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     ctx = _context(args)
     _print_teacher(step_teacher(ctx), ctx.dataset, _test_size(ctx))
-    from pipeline.distill.bdistil import DistillConfig
+    from dataclasses import replace
 
-    step_distill(ctx, DistillConfig(target=args.target if args.port is None else "qemu-m4"))
+    cfg = replace(_distill_config(args), target=args.target if args.port is None else "qemu-m4")
+    step_distill(ctx, cfg, baselines=not args.no_baselines)
     print_quantize(step_quantize(ctx))
     if args.port is None and args.target.startswith("qemu"):
         step_profile(ctx, args.target)  # measured stage cycles for admission control

@@ -50,7 +50,7 @@ def _students(tmp_path, kind: str, connections: bool):
     out.mkdir()
     _, outputs = save_stage_files(out, models, [[], [(1, 1)] if connections else []])
     stages = []
-    for k, (m, outs) in enumerate(zip(models, outputs, strict=True), start=1):
+    for k, outs in enumerate(outputs, start=1):
         ins = [{"role": "x"}] + [{"role": "feature", "from_stage": 1, "from_output": 1}
                                  for _ in (reads if k == 2 else ())]
         stages.append({"stage": k, "inputs": ins, "outputs": outs, "agg_weight": 1.0 / k,
