@@ -24,7 +24,8 @@ _WARNINGS = (r".*tf\.lite\.Interpreter is deprecated.*",
              r".*Compiled the loaded model, but the compiled metrics have yet to be built.*",
              r".*Skipping variable loading for optimizer.*",
              r".*`build\(\)` was called on layer.*",
-             r".*Do not pass an `input_shape`/`input_dim` argument to a layer.*")
+             r".*Do not pass an `input_shape`/`input_dim` argument to a layer.*",
+             r".*Statistics for quantized inputs were expected, but not specified.*")
 
 
 class _ErrorsOnly(logging.Filter):
