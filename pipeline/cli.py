@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import PedError
@@ -17,6 +18,7 @@ from pipeline.stats import accuracy_cell, split_note
 from pipeline.steps import (
     Context,
     custom_recipe,
+    model_key,
     step_codegen,
     step_data,
     step_distill,
@@ -88,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("codegen", help="generate C for the int8 students (kernels + arena plan)")
     _common(p)
+    _model_key_arg(p)
     p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("profile", help="measure cycles, flash and arena of B-DISTIL's candidates "
@@ -139,6 +142,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", "-t", required=True)
     p.set_defaults(func=cmd_trial_report)
 
+    p = sub.add_parser("export", help="export a run for other tools: `mlperf` = the test split "
+                                      "in the MLPerf Tiny runner's dataset layout + tests yaml")
+    p.add_argument("format", choices=("mlperf",), help="what to export")
+    _common(p)
+    p.add_argument("--out", type=Path, default=None,
+                   help="dataset folder to write (default: <run>/mlperf); pass it to the "
+                        "runner as --dataset_path")
+    p.add_argument("--files", type=int, default=None,
+                   help="export only the first N test examples (default: all)")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="N of the performance entry's `infer N 10` (default: about "
+                        "4 s of inference on --target by the stage table's cycles)")
+    p.add_argument("--target", "-t", default="native",
+                   help="board whose clock sizes the performance entry (default native)")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("report", help="report.md, plots and metrics.json from the run")
     _common(p)
     p.set_defaults(func=cmd_report)
@@ -177,10 +196,19 @@ def _firmware_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="generated model directory (ped codegen's build/<dataset>/firmware); "
                         "default: $PED_MODEL_DIR, else the fake demo model")
+    _model_key_arg(p)
+
+
+def _model_key_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-key", default=None,
+                   help="the model key the firmware's text mode reports (m-model-[KEY]; the "
+                        "MLPerf Tiny runner picks its test entry by it); kept for the run "
+                        "(default: the dataset name)")
 
 
 def _run_context(args: argparse.Namespace) -> Context:
-    return Context(dataset=args.dataset, build_dir=args.build_dir)
+    return Context(dataset=args.dataset, build_dir=args.build_dir,
+                   model_key=getattr(args, "model_key", None))
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -188,10 +216,17 @@ def cmd_build(args: argparse.Namespace) -> None:
     from pipeline.steps import step_build
 
     if args.dataset:
-        size = step_build(_run_context(args), args.target)
+        ctx = _run_context(args)
+        size = step_build(ctx, args.target)
         console.print(f"{args.target}: flash {size['flash']:,} B, RAM {size['ram']:,} B "
-                      f"(within budget); image in {_run_context(args).run.path('bin')}")
+                      f"(within budget); image in {ctx.run.path('bin')}")
+        key = model_key(ctx)
+        console.print(f"model key {key} (text mode answers profile% with "
+                      f"{escape(f'm-model-[{key}]')})")
         return
+    if args.model_key:
+        raise PedError("--model-key needs --dataset (the key is built into a run's model)",
+                       "add --dataset NAME, or drop --model-key")
     size = build(args.target, args.model)
     console.print(f"{args.target}: flash {size.flash:,} B, RAM {size.ram:,} B (within budget)")
 
@@ -212,7 +247,8 @@ def _context(args: argparse.Namespace) -> Context:
     if getattr(args, "epochs", None):
         overrides["epochs"] = args.epochs
     return Context(dataset=args.dataset, build_dir=args.build_dir, force=args.force,
-                   progress=not args.no_progress, overrides=overrides, fold=args.fold)
+                   progress=not args.no_progress, overrides=overrides, fold=args.fold,
+                   model_key=getattr(args, "model_key", None))
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -421,6 +457,21 @@ def cmd_trial_report(args: argparse.Namespace) -> None:
     from pipeline.trial import trial_dir, trial_report
 
     console.print(f"report: {trial_report(trial_dir(_context(args).run.root, args.target))}")
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from pipeline.mlperf import export_mlperf
+
+    ctx = _context(args)
+    step_codegen(ctx)  # the model key the firmware carries
+    out = args.out or ctx.run.path("mlperf")
+    ex = export_mlperf(ctx.run.root, out, model_key(ctx), args.iterations, args.files,
+                       args.target)
+    console.print(f"{ex.files} test files for model key {ex.key} in {out / ex.key}; "
+                  f"tests yaml: {out / 'tests_accuracy.yaml'}, {out / 'tests_performance.yaml'}"
+                  f" (performance: infer {ex.iterations} 10)")
+    console.print(f"host Top-1 through the device's probabilities: {ex.host_top1:.1f}% "
+                  f"(TFLM final stage argmax: {ex.host_tflm_top1:.1f}%); in {out / 'host.json'}")
 
 
 def cmd_report(args: argparse.Namespace) -> None:

@@ -31,6 +31,7 @@ class BundleSpec:
     n_classes: int
     default_class: int
     stages: tuple[StageSpec, ...]
+    key: str = "ped"  # model key for benchmark runners (ped_model_t.key), a plain identifier
 
     @property
     def bundle_hash(self) -> bytes:

@@ -16,12 +16,14 @@ import pytest
 from fw_golden import vectors
 
 from pipeline import protocol as P
+from pipeline.aggregate import AggregationPlan
 from pipeline.firmware_build import PIO_BUILD_DIR
 from pipeline.harness import targets
 from pipeline.harness.device import Device
 from pipeline.harness.errors import DeviceRejected, DeviceReset, PortError
 from pipeline.harness.hil import with_resets
 from pipeline.harness.link import Link
+from pipeline.probability import format_milli, probabilities_milli
 
 V = vectors()
 PROGRAM = {"native": "program", "qemu-m4": "firmware.elf"}
@@ -128,15 +130,22 @@ def test_eembc_text_mode(device):
             out += port.read(256)
         return out.decode().split("\r\n")[:-1]
 
-    assert ask("name%") == [f"m-name-ped-[{target}]", "m-ready"]
+    assert ask("name%") == [f"m-name-dut-[{target}]", "m-ready"]
+    assert ask("profile%")[1:] == ["m-model-[ped_demo]", "m-ready"]
     assert ask("db load 1%") == ["m-[Expecting 1 bytes]", "m-ready"]
     assert ask("db 06%") == ["m-load-done", "m-ready"]
     assert ask("db print%")[0] == "m-buffer-06"
     lines = ask("infer 2 1%")
-    assert lines[:4] == ["m-warmup-start-1", "m-warmup-done", "m-infer-start-2", "m-infer-done"]
-    assert lines[4].startswith("m-lap-us-")
-    expected = ",".join(str(v) for v in V["acc"][3][6])
-    assert lines[5] == f"m-results-[{expected}]"
+    assert lines[:3] == ["m-warmup-start-1", "m-warmup-done", "m-infer-start-2"]
+    t0, t1 = (int(v.removeprefix("m-lap-us-")) for v in lines[3:5])
+    assert lines[3].startswith("m-lap-us-") and lines[4].startswith("m-lap-us-") and t1 > t0
+    assert lines[5] == "m-infer-done"
+    plan = V["plan"]
+    assert isinstance(plan, AggregationPlan)
+    # the C arithmetic (probability.c) against its Python model on the golden accumulator
+    p = probabilities_milli(V["acc"][3][6], *plan.probability_scale())
+    assert lines[6] == f"m-results-[{','.join(format_milli(int(v)) for v in p)}]"
+    assert ask("results%") == [lines[6], "m-ready"]
     assert ask("bogus%")[0].startswith("e-[")
     assert dev.hello().n_stages == 4  # binary mode still works after text
 
