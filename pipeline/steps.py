@@ -101,9 +101,9 @@ def step_data(ctx: Context, recipe: Recipe | None = None) -> Dataset:
 
 
 def step_teacher(ctx: Context) -> dict:
+    recipe = resolve_recipe(ctx)  # an unknown dataset is refused before TensorFlow loads
     from pipeline.teacher import train_teacher
 
-    recipe = resolve_recipe(ctx)
     ds = step_data(ctx, recipe)
     run = ctx.run
     inputs = {

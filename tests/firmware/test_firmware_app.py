@@ -68,6 +68,7 @@ def test_every_stage_score_equals_the_python_aggregation(device):
         dev.upload(np.array([sample], np.int8))
         inf = dev.infer()
         assert inf.done.reason == P.StopReason.ALL and inf.done.stages == 4
+        assert len(inf.stages) == 4  # one STAGE result per completed stage, none lost
         for k, st in enumerate(inf.stages):
             assert st.stage == k + 1
             assert list(st.scores) == V["acc"][k][sample].tolist()
@@ -81,16 +82,21 @@ def test_deadline_admission_threshold_and_battery(device):
     dev.upload(np.array([5], np.int8))
     inf = dev.infer(deadline_us=ONE_STAGE_DEADLINE_US[target])
     assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.ADMISSION)
+    assert [st.stage for st in inf.stages] == [1]
     inf = dev.infer(max_stages=2)
     assert (inf.done.stages, inf.done.reason) == (2, P.StopReason.ALL)
+    assert [st.stage for st in inf.stages] == [1, 2]
     margin1 = int(V["margin"][0][5])
     inf = dev.infer(threshold=max(1, margin1))
     assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.CONFIDENT)
+    assert [st.stage for st in inf.stages] == [1]
     dev.battery(50)  # below the brown-out threshold
     inf = dev.infer()
     assert (inf.done.stages, inf.done.reason, inf.done.cls) == (0, P.StopReason.BATTERY, 3)
+    assert inf.stages == []  # stage 0: no STAGE result, the default answer
     dev.battery(1000)
-    assert dev.infer().done.stages == 4
+    inf = dev.infer()
+    assert inf.done.stages == 4 and [st.stage for st in inf.stages] == [1, 2, 3, 4]
 
 
 @pytest.mark.slow
