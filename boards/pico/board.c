@@ -104,6 +104,8 @@ static uint64_t timer_us(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+uint64_t board_micros(void) { return timer_us(); }
+
 /* Arm alarm n for `us` µs from now (alarms compare the low 32 bits). A target already
  * passed when it is written would wait for the next wrap: then pend the IRQ by hand. */
 static void alarm_arm(uint32_t n, uint32_t us)
