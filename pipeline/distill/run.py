@@ -81,10 +81,11 @@ def distill_run(ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher_metr
             archs.append(matched_arch(p, m, board)[0] if connected
                          else Arch(spec["kind"], tuple(spec["widths"])))
         log("baselines: RESCHED (independent students of the stages' costs)")
-        metrics |= resched(p, archs, cfg, board)
+        metrics |= resched(p, archs, cfg, board, out_dir / "baselines" / "resched")
         metrics["resched_floor"] = FLOOR
         log("baselines: NO-RESCHED (one student per cumulative cost)")
-        metrics["no_resched"] = no_resched(p, cum, cfg, board)
+        metrics["no_resched"] = no_resched(p, cum, cfg, board,
+                                           out_dir / "baselines" / "no_resched")
     paths.append(io.write_json(out_dir / "metrics.json", metrics))
     paths.append(io.plot(metrics, out_dir / "accuracy_vs_macs.png"))
     return paths
