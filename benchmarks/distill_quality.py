@@ -49,8 +49,17 @@ from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one.
+# "paper" is the first implementation (every lever of issue #12 off); the others add levers.
+PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
+         "bands": 0.0, "small_seeds": 1}
+LEVERS = {"views": {"views": 3}, "edge": {"edge": "cosine", "line_search": True},
+          "corrective": {"line_search": True, "corrective": True},
+          "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 2, "line_search": True}}
 CONFIGS: dict[str, dict] = {
     "default": {},
+    "paper": PAPER,
+    **{f"paper+{k}": PAPER | v for k, v in LEVERS.items()},
+    "fm": PAPER | LEVERS["views"] | LEVERS["edge"] | LEVERS["corrective"] | LEVERS["bands"],
 }
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
@@ -150,7 +159,8 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None) -> di
         import shutil
         shutil.rmtree(out)
     lines: list[str] = []
-    distill_run(ds, logits, tm, cfg, out, baselines=True, log=lines.append)
+    distill_run(ds, logits, tm, cfg, out, baselines=True, log=lines.append,
+                teacher_model=root / "teacher" / "model.keras")
     m = json.loads((out / "metrics.json").read_text())
     rng = np.random.default_rng(0)  # the calibration sample `ped quantize` draws
     x_rep = ds.x["train"][rng.choice(len(ds.x["train"]), min(200, len(ds.x["train"])),

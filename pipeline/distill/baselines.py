@@ -28,7 +28,7 @@ import numpy as np
 
 from pipeline.boards import Board
 from pipeline.data.prepare import SPLITS
-from pipeline.distill.bdistil import DistillConfig, Problem
+from pipeline.distill.bdistil import FIT, DistillConfig, Problem
 from pipeline.distill.cost import cost
 from pipeline.distill.objective import make_loss, pack_targets
 from pipeline.distill.pool import Arch, Candidate, min_blocks, width_scaled
@@ -42,16 +42,17 @@ def kd_student(p: Problem, arch: Arch, cfg: DistillConfig, seed: int):
     """Train one student alone; (its tanh outputs per split, the Keras model)."""
     c = Candidate(arch, p.ds.input_shape, p.n_classes)
     model = train_alone(p, c, cfg, seed)
-    return {s: predict(model, [p.ds.x[s]])[0] for s in SPLITS}, model
+    return {s: predict(model, [p.x[s]])[0] for s in SPLITS}, model
 
 
 def train_alone(p: Problem, c: Candidate, cfg: DistillConfig, seed: int):
-    """Plain KD of one candidate (residual_kd on an empty ensemble, uniform weights)."""
-    zero = {s: np.zeros_like(p.g[s]) for s in ("train", "val")}
-    t = {s: pack_targets(p.g[s], zero[s], p.ds.y[s], p.n_classes) for s in ("train", "val")}
+    """Plain KD of one candidate (residual_kd on an empty ensemble, uniform weights), on the
+    same fit split as B-DISTIL (train + teacher-labelled views when the config has them)."""
+    zero = {s: np.zeros_like(p.g[s]) for s in (FIT, "val")}
+    t = {s: pack_targets(p.g[s], zero[s], p.y[s], p.n_classes) for s in (FIT, "val")}
     loss = make_loss("residual_kd", p.n_classes, cfg.bound, cfg.temperature, cfg.ce_weight,
                      cfg.mu, cfg.eta)
-    model, _ = fit_candidate(c, loss, [p.ds.x["train"]], t["train"], None, [p.ds.x["val"]],
+    model, _ = fit_candidate(c, loss, [p.x[FIT]], t[FIT], None, [p.x["val"]],
                              t["val"], cfg.solver, seed)
     return model
 
@@ -106,7 +107,7 @@ def resched(p: Problem, archs: list[Arch], cfg: DistillConfig, board: Board,
     rows, uniform = [], []
     for k in range(1, len(archs) + 1):
         scaled = {s: [cfg.bound * o[s] for o in outs[:k]] for s in SPLITS}
-        a = floor_weights(scaled["val"], p.ds.y["val"])
+        a = floor_weights(scaled["val"], p.y["val"])
         f = sum(a_t * o for a_t, o in zip(a, scaled["test"], strict=True))
         cum = int(sum(macs[:k]))
         rows.append({"stage": k, "cumulative_macs": cum, "candidate": archs[k - 1].name,
