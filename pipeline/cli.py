@@ -83,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--student-epochs", type=int, default=None,
                    help="max epochs per student (early stopping on val)")
     p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
+    p.add_argument("--views", type=int, default=None,
+                   help="teacher-labelled augmented views per train example (0: off)")
+    p.add_argument("--edge", choices=("normalised", "cosine"), default=None,
+                   help="weak-learning test's edge")
+    p.add_argument("--line-search", action=argparse.BooleanOptionalAction, default=None,
+                   help="alpha by line search on val; a stage must lower the val potential")
+    p.add_argument("--corrective", action=argparse.BooleanOptionalAction, default=None,
+                   help="refit every stage's alpha after each round (no prefix may lose)")
+    p.add_argument("--bands", type=float, default=None,
+                   help="FIND-WL over cost bands growing by this factor (0: first weak "
+                        "learner from the previous stage's cost)")
     p.add_argument("--no-baselines", action="store_true",
                    help="skip RESCHED / NO-RESCHED (faster)")
     p.set_defaults(func=cmd_distill)
@@ -270,7 +281,9 @@ def _distill_config(args: argparse.Namespace):
 
     cfg = DistillConfig()
     given = {"target": args.target, "stages": args.stages, "objective": args.objective,
-             "gamma": args.gamma, "eta": args.eta, "seed": args.seed, "growth": args.growth}
+             "gamma": args.gamma, "eta": args.eta, "seed": args.seed, "growth": args.growth,
+             "views": args.views, "edge": args.edge, "line_search": args.line_search,
+             "corrective": args.corrective, "bands": args.bands}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

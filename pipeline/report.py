@@ -87,7 +87,7 @@ def write_report(run_root: Path) -> list[Path]:
     if distill and teacher:
         files.append(plot_accuracy_vs_cost(distill, teacher, out / "accuracy_vs_cost.png"))
         lines += ["## Distillation (float, test split)", "",
-                  "| stage | cum. MACs | B-DISTIL % | RESCHED % | NO-RESCHED % |",
+                  "| stage | cum. MACs | B-DISTIL % | RESCHED % | NO-RESCHED % (its MACs) |",
                   "|---|---|---|---|---|"]
         res = {r["stage"]: r for r in distill.get("resched", [])}
         nor = {r["stage"]: r for r in distill.get("no_resched", [])}
@@ -95,7 +95,8 @@ def write_report(run_root: Path) -> list[Path]:
             k = r["stage"]
             lines.append(f"| {k} | {r['cumulative_macs']:,} | {_pct(r['test_accuracy'])} | "
                          f"{_pct(res.get(k, {}).get('test_accuracy'))} | "
-                         f"{_pct(nor.get(k, {}).get('test_accuracy'))} |")
+                         f"{_pct(nor.get(k, {}).get('test_accuracy'))}"
+                         + (f" ({nor[k]['cumulative_macs']:,})" if k in nor else "") + " |")
         lines += ["", "![accuracy vs cost](accuracy_vs_cost.png)", ""]
     if quant:
         lines += ["## Int8 on the host", "",
