@@ -231,11 +231,22 @@ def _run(cmd: list[str], **kw) -> str:
     return res.stdout
 
 
+def _logged(cmd: list[str], **kw) -> tuple[int, str]:
+    """Run a build tool: its log on the terminal with --verbose, else kept for the error."""
+    from pipeline.quiet import verbose
+
+    if verbose():
+        return subprocess.run(cmd, **kw).returncode, "(output above)"
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    tail = (res.stdout + res.stderr).strip().splitlines()[-40:]
+    return res.returncode, "; its log ends:\n" + "\n".join(tail) + "\n(--verbose shows it all)"
+
+
 def _ensure_platformio() -> None:
     if not (REPO_ROOT / ".piocore" / "packages" / "tool-scons" / "package.json").is_file():
-        res = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")])
-        if res.returncode != 0:
-            raise PedError("offline PlatformIO could not be prepared (output above)",
+        rc, log = _logged([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")])
+        if rc != 0:
+            raise PedError(f"offline PlatformIO could not be prepared{log}",
                            "run scripts/bootstrap.sh")
 
 
@@ -245,10 +256,9 @@ def build(name: str, model: Path | None = None) -> ImageSize:
     env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)),  # refused here if no model
                PED_BUDGET_BY_CALLER="1")  # checked below, as a PedError
     _ensure_platformio()
-    res = subprocess.run(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
-    if res.returncode != 0:
-        raise PedError(f"`pio run -e {t.name}` failed (output above)",
-                       "fix the first error it shows")
+    rc, log = _logged(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
+    if rc != 0:
+        raise PedError(f"`pio run -e {t.name}` failed{log}", "fix the first error it shows")
     return check_budget(t, t.elf(), t.elf().parent / "firmware.map")
 
 

@@ -27,6 +27,7 @@ class Context:
     progress: bool = True
     overrides: dict = field(default_factory=dict)  # e.g. {"epochs": 3} for quick runs
     fold: int | None = None  # group splits: hold out another block of groups
+    model_key: str | None = None  # text mode's m-model-[key]; kept in the run once given
 
     @property
     def run(self) -> RunDir:
@@ -100,9 +101,9 @@ def step_data(ctx: Context, recipe: Recipe | None = None) -> Dataset:
 
 
 def step_teacher(ctx: Context) -> dict:
+    recipe = resolve_recipe(ctx)  # an unknown dataset is refused before TensorFlow loads
     from pipeline.teacher import train_teacher
 
-    recipe = resolve_recipe(ctx)
     ds = step_data(ctx, recipe)
     run = ctx.run
     inputs = {
@@ -159,6 +160,22 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
     return json.loads(run.path("students", "metrics.json").read_text())
 
 
+def model_key(ctx: Context) -> str:
+    """The run's model key (`m-model-[key]`, the runner's test entry): `ctx.model_key` (then
+    kept in `<run>/model_key.txt` for later steps), else the kept one, else the run's name."""
+    from pipeline.mlperf import check_model_key, default_model_key
+
+    kept = ctx.run.path("model_key.txt")
+    if ctx.model_key:
+        check_model_key(ctx.model_key)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(ctx.model_key + "\n")
+        return ctx.model_key
+    if kept.is_file():
+        return check_model_key(kept.read_text().strip())
+    return default_model_key(ctx.run.root.name)
+
+
 def step_codegen(ctx: Context, target: str | None = None) -> dict:
     """`tflite/stages.json` + `stage_NN.tflite` -> generated C in `firmware/` (plan returned).
 
@@ -177,14 +194,15 @@ def step_codegen(ctx: Context, target: str | None = None) -> dict:
         raise PedError(f"no stage table at {stages_json}",
                        f"run `ped quantize --dataset {ctx.dataset}` first")
     measured = run.path("profile", f"{target}.json") if target else None
-    inputs = {"stages.json": sha256_file(stages_json)} \
+    key = model_key(ctx)
+    inputs = {"stages.json": sha256_file(stages_json), "model_key": key} \
         | {f.name: sha256_file(f) for f in sorted(tdir.glob("stage_*.tflite"))} \
         | {"code": source_hash()} \
         | ({"measured": sha256_file(measured)} if measured and measured.is_file() else {})
     out = run.path("firmware")
 
     def produce():
-        spec = BundleSpec.from_stages_json(tdir)
+        spec = dc_replace(BundleSpec.from_stages_json(tdir), key=key)
         if measured is not None and measured.is_file():
             cycles = json.loads(measured.read_text())["cycles"]
             if len(cycles) == len(spec.stages):

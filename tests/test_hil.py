@@ -9,6 +9,7 @@ import json
 import shutil
 
 import pytest
+from aggregation_check import check_device_against_float_ensemble
 from ensemble_fixture import build_tiny_ensemble
 
 from pipeline.codegen import BundleSpec, generate
@@ -47,7 +48,7 @@ def _cfg(root, target, expected_hash):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["native", "qemu-m4"])
+@pytest.mark.parametrize("target", ["native", "qemu-m4", "qemu-m3"])
 def test_device_scores_equal_the_host_bit_for_bit(bundle, target):
     root, ds, xq, expected, digest = bundle
     image = _image(root, target)
@@ -58,6 +59,10 @@ def test_device_scores_equal_the_host_bit_for_bit(bundle, target):
     assert summary["samples"] == N and summary["bit_exact_samples"] == N
     lines = (cfg.out_dir / "results.jsonl").read_text().splitlines()
     assert len(lines) == N and all(json.loads(x)["bit_exact"] for x in lines)
+    # and, independently of the aggregation plan, within the float ensemble's error bound
+    check = check_device_against_float_ensemble(root / "tflite", cfg.out_dir / "results.jsonl",
+                                                ds.x["test"][:N])
+    assert check["checked"] == 2 * N and check["clear_margin"] > 0
 
 
 @pytest.mark.slow

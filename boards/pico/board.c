@@ -39,6 +39,9 @@ uint32_t board_cycles_hz(void) { return 1000000u; }
 uint32_t board_cpu_hz(void) { return CPU_HZ; }
 uint64_t board_cycles(void) { return time_us_64(); }
 
+/* board_cycles() already counts microseconds */
+uint64_t board_micros(void) { return board_cycles(); }
+
 static void on_uart(void)
 {
     g.events++;

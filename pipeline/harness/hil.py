@@ -60,7 +60,8 @@ def with_resets(dev: Device, op: Callable[[], object], log: Callable[[str], None
         try:
             return op()
         except DeviceReset:
-            log("device reset detected (INFO in mid-run); handshaking again and retrying")
+            log("device reset detected (a reply of another session); handshaking again and "
+                "retrying")
             dev.info = None
             dev.hello()
     raise HarnessError(f"the device reset {MAX_RESET_RETRIES} times in a row",

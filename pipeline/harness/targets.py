@@ -75,8 +75,8 @@ def start(target: str, program: Path, startup_timeout: float = 15.0) -> RunningT
                         "run it by hand to see why it fails to start")
     if target in QEMU_MACHINES:
         # QEMU waits (wait=on) for the first connection before it starts the CPU, so the
-        # harness's own Link is that connection and sees the boot INFO; Link retries the
-        # connection while QEMU is still opening its socket.
+        # harness's own Link is that connection; Link retries the connection while QEMU is
+        # still opening its socket.
         port = _free_port()
         proc = subprocess.Popen(qemu_command(target, program, port), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
