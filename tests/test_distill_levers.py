@@ -79,14 +79,18 @@ LAB3 = np.array([1, 1, 1])
 
 
 def test_corrective_step_never_lowers_a_prefix():
-    # y1 is right on example 0 and wrong on 1, 2: the potential is lowest at alpha = 0, but then
-    # F_1 = 0 ties on every example (argmax -> class 0) and prefix 1 drops from 1/3 to 0
-    y1 = np.array([[-1.0, 1.0], [1.0, -1.0], [1.0, -1.0]])
-    fix = refit_alphas([y1], [1.5], G3, LAB3, 3.0, 1.0, 0.1)
-    assert fix.objective_after < fix.objective_before
-    assert fix.val_accuracy_before == [pytest.approx(1 / 3)]
-    assert fix.val_accuracy_after == [0.0]
-    assert not fix.accepted and fix.alphas == [1.5]
+    # all three examples are class 1. Prefix 2's margin on example 0 is
+    # 2 (0.02 alpha_1 - 0.1 alpha_2) = 0.12 - 0.2 alpha_2 at alpha_1 = B = 3: right while
+    # alpha_2 < 0.6. Examples 1 and 2 gain from a larger alpha_2, so the anytime potential's
+    # optimum raises alpha_2 past 0.6 and prefix 2 would drop from 3/3 to 2/3: refused.
+    y1 = np.array([[-0.02, 0.02], [-0.2, 0.2], [-0.2, 0.2]])
+    y2 = np.array([[0.1, -0.1], [-1.0, 1.0], [-1.0, 1.0]])
+    start = [3.0, 0.15]
+    assert prefix_accuracies([y1, y2], start, LAB3) == [1.0, 1.0]
+    fix = refit_alphas([y1, y2], start, G3, LAB3, 3.0, 1.0, 0.5)
+    assert fix.objective_after < fix.objective_before  # a better objective exists ...
+    assert fix.val_accuracy_after == [1.0, pytest.approx(2 / 3)]  # ... at prefix 2's cost
+    assert not fix.accepted and fix.alphas == start  # so the step keeps the old weights
 
 
 def test_corrective_step_rescales_when_no_prefix_loses():

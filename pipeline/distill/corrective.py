@@ -3,7 +3,8 @@
 After round t the ensemble's prefixes are F_k = sum_{j<=k} alpha_j y_j, k = 1..t (y_j the
 frozen tanh outputs of stage j). The step minimises the anytime objective on val,
 sum_{k<=t} Phi(F_k) (Phi = game.kd_potential: what residual_kd minimises), over
-alpha in [0, B]^t by coordinate descent on a grid of B/20, and keeps the result only if **no
+alpha in [B/20, B]^t by coordinate descent on a grid of B/20 (no stage drops to 0: it would
+still cost its cycles on the device), and keeps the result only if **no
 prefix's val accuracy drops** (ties allowed); otherwise the previous alphas stay. Only weights
 move: the students, their files and their int8 conversion are unchanged, so the step costs no
 training and no device resources. Choice beyond the paper (which freezes alpha_t once chosen);
@@ -52,8 +53,8 @@ def anytime_objective(ys: list[np.ndarray], alphas: list[float], g: np.ndarray,
 def refit_alphas(ys_val: list[np.ndarray], alphas: list[float], g_val: np.ndarray,
                  labels_val: np.ndarray, bound: float, temperature: float,
                  ce_weight: float) -> Corrected:
-    """Coordinate descent on sum_k Phi(F_k) over alpha in [0, B]^t, guarded per prefix."""
-    grid = bound * np.arange(GRID_STEPS + 1) / GRID_STEPS
+    """Coordinate descent on sum_k Phi(F_k) over alpha in [B/20, B]^t, guarded per prefix."""
+    grid = bound * np.arange(1, GRID_STEPS + 1) / GRID_STEPS
 
     def obj(a: list[float]) -> float:
         return anytime_objective(ys_val, a, g_val, labels_val, temperature, ce_weight)
