@@ -502,7 +502,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     cfg = replace(_distill_config(args), target=args.target if args.port is None else "qemu-m4")
     step_distill(ctx, cfg, baselines=not args.no_baselines)
     print_quantize(step_quantize(ctx))
-    if args.port is None and args.target.startswith("qemu"):
+    from pipeline.firmware_build import TARGETS
+
+    t = TARGETS.get(args.target)
+    if args.port is None and t is not None and (t.qemu_machine or t.emulator):
         step_profile(ctx, args.target)  # measured stage cycles for admission control
     step_codegen(ctx, args.target)
     print_hil(step_hil(ctx, args.target, args.port), args.target)

@@ -19,7 +19,13 @@ from mlperf_runner_side import LAP_RE, MAX_CHUNK, RunnerSide
 from pipeline.codegen import BundleSpec, generate
 from pipeline.firmware_build import build, get_target
 from pipeline.harness import targets
-from pipeline.mlperf import check_model_key, default_model_key, host_top1, write_export
+from pipeline.mlperf import (
+    check_model_key,
+    default_model_key,
+    export_mlperf,
+    host_top1,
+    write_export,
+)
 from pipeline.probability import format_milli, probabilities_milli, probability_scale
 from pipeline.quantize import (
     aggregation_plan,
@@ -106,12 +112,16 @@ def exported(tmp_path_factory):
     spec = BundleSpec.from_stages_json(root / "tflite")
     generate(BundleSpec(spec.n_classes, spec.default_class, spec.stages, key=KEY),
              root / "firmware")
+    (root / "data").mkdir()
+    ds.save(root / "data" / "dataset")
+    ex = export_mlperf(root, root / "datasets", KEY, iterations=20, max_files=N_FILES)
+    assert (ex.files, ex.key, ex.iterations) == (N_FILES, KEY, 20)
     x, y = ds.x["test"][:N_FILES], ds.y["test"][:N_FILES]
-    xq, accs = host_expectation(stages, x)
-    write_export(root / "datasets", KEY, xq.reshape(N_FILES, -1), y, ds.n_classes, 20, "t")
+    _, accs = host_expectation(stages, x)
     scale = aggregation_plan(stages).probability_scale()
     expected = probabilities_milli(accs[-1], *scale)  # TFLM through the device's arithmetic
-    return root, expected, host_top1(accs[-1], y, scale), np.argmax(accs[-1], axis=1)
+    assert ex.host_top1 == pytest.approx(host_top1(accs[-1], y, scale))
+    return root, expected, ex.host_top1, np.argmax(accs[-1], axis=1)
 
 
 def _image(root: Path, target: str) -> Path:
