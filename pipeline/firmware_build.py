@@ -89,15 +89,40 @@ REAL_TARGETS = ("esp32s3",)  # stock PlatformIO only: no Xtensa toolchain is rea
 ICOUNT_SHIFT = 3
 
 
+# stock-PlatformIO envs (platformio.ini) and the platform each needs from PlatformIO's registry
+STOCK_ENVS = {"esp32s3": "espressif32", "nano33ble-stock": "nordicnrf52",
+              "nucleo-l476rg-stock": "ststm32"}
+
+
+def stock_platform_installed(platform: str) -> bool:
+    return any((d / "platforms" / platform).is_dir()
+               for d in (REPO_ROOT / ".piocore", Path.home() / ".platformio"))
+
+
+def build_stock(name: str, model: Path | None = None) -> None:
+    """`pio run -e name` for a stock-platform env (its pre-script checks the budget), or a
+    PedError saying exactly what to install."""
+    platform = STOCK_ENVS[name]
+    if not stock_platform_installed(platform):
+        raise PedError(f"'{name}' needs PlatformIO's stock platform '{platform}' (and its "
+                       "toolchain), which is not installed here",
+                       f"on a machine with internet: `pio pkg install -e {name}` (installs "
+                       f"{platform} into .piocore), then `ped build -t {name}`")
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)))
+    res = subprocess.run(pio_command("run", "-e", name), cwd=REPO_ROOT, env=env)
+    if res.returncode != 0:
+        raise PedError(f"`pio run -e {name}` failed (output above)", "fix the first error")
+
+
 def get_target(name: str) -> Target:
-    """The offline target `name`; real boards are refused with the reason."""
+    """The offline target `name`; stock-only boards are refused with the reason."""
     if name in TARGETS:
         return TARGETS[name]
     if name in REAL_TARGETS:
-        raise PedError(f"'{name}' is a real board: its PlatformIO platform and toolchain must be "
-                       "downloaded, which this machine cannot do",
-                       f"on a machine with internet run `pio run -e {name}`; here use one of: "
-                       f"{', '.join(TARGETS)}")
+        raise PedError(f"'{name}' has no offline target (no toolchain for it is reachable "
+                       "here): only its stock PlatformIO env exists",
+                       f"`ped build -t {name}` builds it where PlatformIO's stock platform is "
+                       f"installed; here use one of: {', '.join(TARGETS)}")
     raise PedError(f"no firmware target named '{name}'",
                    f"use one of: {', '.join([*TARGETS, *REAL_TARGETS])}")
 
@@ -314,10 +339,18 @@ def build(name: str, model: Path | None = None) -> ImageSize:
     return check_budget(t, t.elf(), t.elf().parent / "firmware.map")
 
 
-def flash(name: str, port: str | None = None, model: Path | None = None) -> None:
-    """Build (budget-checked) then upload; on QEMU that starts the emulator in the foreground."""
+def flash(name: str, port: str | None = None, model: Path | None = None,
+          probe: str | None = None) -> None:
+    """Build (budget-checked) then upload. Emulated targets start their emulator in the
+    foreground (QEMU; the Pico's rp2040js when `port` is tcp:PORT); real boards are flashed
+    over USB/probe (pipeline.flashing: the Pico's RPI-RP2 drive, pyocd/openocd)."""
     build(name, model)
     t = get_target(name)
+    if not (t.host or t.qemu_machine or (t.emulator and port and port.startswith("tcp:"))):
+        from pipeline.flashing import flash_hardware
+
+        print(flash_hardware(t.board, t.elf(), port, probe), flush=True)
+        return
     env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)), PED_BUDGET_BY_CALLER="1")
     if port:
         env["PED_UPLOAD_PORT"] = port
@@ -328,5 +361,16 @@ def flash(name: str, port: str | None = None, model: Path | None = None) -> None
     if res.returncode not in (0, -2, 130):
         raise PedError(f"upload to {t.name} failed (output above)",
                        "check the port, or run `pio run -e " + t.name + " -t upload -v`")
+
+
+def target_help() -> str:
+    """One line naming every target and what it is here (for the CLI's --target help)."""
+    parts = []
+    for name, t in TARGETS.items():
+        kind = ("host process" if t.host else "QEMU" if t.qemu_machine else
+                "real board; CI: rp2040js" if t.emulator else "real board, build-only here")
+        parts.append(f"{name} ({kind})")
+    parts += [f"{n} (stock PlatformIO only)" for n in REAL_TARGETS]
+    return ", ".join(parts)
 
 
