@@ -153,7 +153,8 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
         with np.load(run.path("teacher", "logits.npz")) as z:
             logits = {s: z[s] for s in z.files}
         return distill_run(ds, logits, teacher_metrics, cfg, out, baselines, ctx.log,
-                           resume_key=sha256_json(inputs))
+                           resume_key=sha256_json(inputs),
+                           teacher_model=run.path("teacher", "model.keras"))
 
     run_step(run, "distill", inputs, produce, ctx.force, ctx.log)
     return json.loads(run.path("students", "metrics.json").read_text())
