@@ -8,7 +8,7 @@ list of known ones.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.data.recipe import REPO_ROOT
 from pipeline.errors import PedError
@@ -38,6 +38,7 @@ class Board:
     flash_bytes: int
     ram_bytes: int
     budget: Budget
+    battery: dict[str, int] = field(default_factory=dict)  # wiring of an ADC battery monitor
     # the unit of stage costs and board_cycles() (ped_stage_t.cost_cycles): "cycles" (real
     # boards: the core clock, DWT CYCCNT where the core has it), "instructions" (QEMU
     # -icount: executed instructions, ~ cycles of a zero-wait-state core), "ns" (native)

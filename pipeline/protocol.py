@@ -14,12 +14,13 @@ from pathlib import Path
 
 from cobs import cobs
 
-VERSION = 1
+VERSION = 2
 MAX_PAYLOAD = 256
-HEADER = struct.Struct("<BBHH")  # ver, type, seq, len
+HEADER = struct.Struct("<BBHHH")  # ver, type, seq, session, len
 MAX_PACKET = HEADER.size + MAX_PAYLOAD + 4
 MAX_FRAME = MAX_PACKET + MAX_PACKET // 254 + 2
 SEQ_UNSOLICITED = 0xFFFF
+SESSION_NONE = 0  # a device that no HELLO reached since its last reset
 INPUT_CHUNK = 248  # payload bytes of input per INPUT frame (offset takes 4 more)
 
 
@@ -54,6 +55,7 @@ class Packet:
     type: int
     seq: int
     payload: bytes
+    session: int = 0  # requests: the host's session; replies: the device's
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,14 @@ class FrameError:
 
     reason: ErrorCode
     raw: bytes
+    version: int | None = None  # the version byte, when reason is BAD_VERSION
 
 
-def encode(msg_type: int, seq: int, payload: bytes = b"") -> bytes:
+def encode(msg_type: int, seq: int, payload: bytes = b"", session: int = 0) -> bytes:
     """One frame: COBS(header + payload + crc32) + 0x00."""
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
-    body = HEADER.pack(VERSION, msg_type, seq & 0xFFFF, len(payload)) + payload
+    body = HEADER.pack(VERSION, msg_type, seq & 0xFFFF, session & 0xFFFF, len(payload)) + payload
     return cobs.encode(body + struct.pack("<I", zlib.crc32(body))) + b"\x00"
 
 
@@ -80,17 +83,20 @@ def decode_frame(raw: bytes) -> Packet | FrameError:
         packet = cobs.decode(raw)
     except cobs.DecodeError:
         return FrameError(ErrorCode.BAD_FRAME, raw)
-    if len(packet) < HEADER.size + 4:
-        return FrameError(ErrorCode.BAD_FRAME, raw)
-    ver, msg_type, seq, length = HEADER.unpack_from(packet)
-    if len(packet) != HEADER.size + length + 4:
+    # the CRC trails every version's packet, so it is checked before the layout is read
+    if len(packet) < 1 + 4:
         return FrameError(ErrorCode.BAD_FRAME, raw)
     body, crc = packet[:-4], struct.unpack_from("<I", packet, len(packet) - 4)[0]
     if zlib.crc32(body) != crc:
         return FrameError(ErrorCode.BAD_CRC, raw)
-    if ver != VERSION:
-        return FrameError(ErrorCode.BAD_VERSION, raw)
-    return Packet(msg_type, seq, bytes(body[HEADER.size:]))
+    if packet[0] != VERSION:
+        return FrameError(ErrorCode.BAD_VERSION, raw, packet[0])
+    if len(body) < HEADER.size:
+        return FrameError(ErrorCode.BAD_FRAME, raw)
+    _, msg_type, seq, session, length = HEADER.unpack_from(body)
+    if len(body) != HEADER.size + length:
+        return FrameError(ErrorCode.BAD_FRAME, raw)
+    return Packet(msg_type, seq, bytes(body[HEADER.size:]), session)
 
 
 class FrameReader:
@@ -234,6 +240,13 @@ PARSERS = {Msg.TRIAL: TrialRecord.parse, Msg.INFO: Info.parse, Msg.STAGE: Stage.
 def parse(packet: Packet):
     """The typed message a device packet carries."""
     return PARSERS[Msg(packet.type)](packet.payload)
+
+
+def hello_payload(session: int) -> bytes:
+    """HELLO: the host's session id (1..0xFFFF), which the device echoes in every reply."""
+    if not 0 < session <= 0xFFFF:
+        raise ValueError(f"session {session} must be in 1..65535")
+    return struct.pack("<H", session)
 
 
 def input_payload(offset: int, chunk: bytes) -> bytes:

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class CPacket(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint8), ("type", ctypes.c_uint8), ("seq", ctypes.c_uint16),
-                ("len", ctypes.c_uint16), ("payload", ctypes.c_uint8 * P.MAX_PAYLOAD)]
+                ("session", ctypes.c_uint16), ("len", ctypes.c_uint16),
+                ("payload", ctypes.c_uint8 * P.MAX_PAYLOAD)]
 
 
 @pytest.fixture(scope="module")
@@ -45,29 +46,47 @@ class Receiver:
             r = self.lib.ped_rx_feed(self.rx, ctypes.c_uint8(b), ctypes.byref(pkt),
                                      ctypes.byref(err), ctypes.byref(seq))
             if r == 1:
-                out.append(P.Packet(pkt.type, pkt.seq, bytes(pkt.payload[:pkt.len])))
+                out.append(P.Packet(pkt.type, pkt.seq, bytes(pkt.payload[:pkt.len]), pkt.session))
             elif r == 2:
                 out.append(P.ErrorCode(err.value))
         return out
 
 
 @settings(max_examples=200, deadline=None)
-@given(msg=st.integers(0, 255), seq=st.integers(0, 0xFFFF),
+@given(msg=st.integers(0, 255), seq=st.integers(0, 0xFFFF), session=st.integers(0, 0xFFFF),
        payload=st.binary(max_size=P.MAX_PAYLOAD))
-def test_python_frames_decode_in_c(lib, msg, seq, payload):
-    assert Receiver(lib).feed(P.encode(msg, seq, payload)) == [P.Packet(msg, seq, payload)]
+def test_python_frames_decode_in_c(lib, msg, seq, session, payload):
+    assert Receiver(lib).feed(P.encode(msg, seq, payload, session)) == \
+        [P.Packet(msg, seq, payload, session)]
 
 
 @settings(max_examples=200, deadline=None)
-@given(msg=st.integers(0, 255), seq=st.integers(0, 0xFFFF),
+@given(msg=st.integers(0, 255), seq=st.integers(0, 0xFFFF), session=st.integers(0, 0xFFFF),
        payload=st.binary(max_size=P.MAX_PAYLOAD))
-def test_c_frames_decode_in_python(lib, msg, seq, payload):
+def test_c_frames_decode_in_python(lib, msg, seq, session, payload):
     out = ctypes.create_string_buffer(P.MAX_FRAME + 8)
-    n = lib.ped_frame_encode(ctypes.c_uint8(msg), ctypes.c_uint16(seq), payload,
-                             ctypes.c_uint16(len(payload)), out, ctypes.c_size_t(len(out)))
+    n = lib.ped_frame_encode(ctypes.c_uint8(msg), ctypes.c_uint16(seq), ctypes.c_uint16(session),
+                             payload, ctypes.c_uint16(len(payload)), out,
+                             ctypes.c_size_t(len(out)))
     frame = out.raw[:n]
     assert frame.endswith(b"\x00") and b"\x00" not in frame[:-1]
-    assert P.FrameReader().feed(frame) == [P.Packet(msg, seq, payload)]
+    assert P.FrameReader().feed(frame) == [P.Packet(msg, seq, payload, session)]
+
+
+def test_another_version_is_named_not_taken_for_corruption(lib):
+    import struct
+    import zlib
+
+    from cobs import cobs
+
+    v1 = struct.pack("<BBHH", 1, P.Msg.HELLO, 9, 0)  # a protocol-v1 header: no session
+    frame = cobs.encode(v1 + struct.pack("<I", zlib.crc32(v1))) + b"\x00"
+    assert Receiver(lib).feed(frame) == [P.ErrorCode.BAD_VERSION]
+    (err,) = P.FrameReader().feed(frame)
+    assert (err.reason, err.version) == (P.ErrorCode.BAD_VERSION, 1)
+    bad = bytearray(P.encode(P.Msg.HELLO, 9))
+    bad[1] ^= 0x03  # the version byte (after the COBS code) flipped: a CRC error, not v1/v3
+    assert Receiver(lib).feed(bytes(bad)) == [P.ErrorCode.BAD_CRC]
 
 
 def test_crc_matches_zlib(lib):

@@ -95,28 +95,32 @@ static ped_rx_status_t finish_frame(ped_rx_t *rx, ped_packet_t *out, ped_proto_e
     int n = cobs_decode(rx->buf, rx->len, packet, sizeof packet);
     rx->len = 0;
     *err_seq = PED_SEQ_UNSOLICITED;
-    if (n < (int)(PED_HEADER_BYTES + PED_CRC_BYTES)) {
+    /* the CRC trails every version's packet, so it is checked before the layout is read */
+    if (n < (int)(1 + PED_CRC_BYTES)) {
         *err = PED_PERR_BAD_FRAME;
         return PED_RX_ERROR;
     }
-    uint16_t len = ped_get_u16(packet + 4);
-    if ((size_t)n != PED_HEADER_BYTES + len + PED_CRC_BYTES) {
-        *err = PED_PERR_BAD_FRAME;
-        return PED_RX_ERROR;
-    }
-    uint32_t crc = ped_crc32(0, packet, PED_HEADER_BYTES + len);
-    if (crc != ped_get_u32(packet + PED_HEADER_BYTES + len)) {
+    size_t body = (size_t)n - PED_CRC_BYTES;
+    if (ped_crc32(0, packet, body) != ped_get_u32(packet + body)) {
         *err = PED_PERR_BAD_CRC;
         return PED_RX_ERROR;
     }
-    *err_seq = ped_get_u16(packet + 2);
+    if (body >= 4) {
+        *err_seq = ped_get_u16(packet + 2); /* where every version keeps it */
+    }
     if (packet[0] != PED_PROTO_VERSION) {
         *err = PED_PERR_BAD_VERSION;
         return PED_RX_ERROR;
     }
+    if (body < PED_HEADER_BYTES || body != PED_HEADER_BYTES + ped_get_u16(packet + 6)) {
+        *err = PED_PERR_BAD_FRAME;
+        return PED_RX_ERROR;
+    }
+    uint16_t len = ped_get_u16(packet + 6);
     out->version = packet[0];
     out->type = packet[1];
     out->seq = *err_seq;
+    out->session = ped_get_u16(packet + 4);
     out->len = len;
     memcpy(out->payload, packet + PED_HEADER_BYTES, len);
     return PED_RX_PACKET;
@@ -150,8 +154,8 @@ ped_rx_status_t ped_rx_feed(ped_rx_t *rx, uint8_t byte, ped_packet_t *out,
     return PED_RX_NONE;
 }
 
-size_t ped_frame_encode(uint8_t type, uint16_t seq, const uint8_t *payload, uint16_t len,
-                        uint8_t *out, size_t cap)
+size_t ped_frame_encode(uint8_t type, uint16_t seq, uint16_t session, const uint8_t *payload,
+                        uint16_t len, uint8_t *out, size_t cap)
 {
     if (len > PED_MAX_PAYLOAD) {
         return 0;
@@ -161,6 +165,7 @@ size_t ped_frame_encode(uint8_t type, uint16_t seq, const uint8_t *payload, uint
     p = ped_put_u8(p, PED_PROTO_VERSION);
     p = ped_put_u8(p, type);
     p = ped_put_u16(p, seq);
+    p = ped_put_u16(p, session);
     p = ped_put_u16(p, len);
     if (len) {
         memcpy(p, payload, len);

@@ -23,9 +23,14 @@ class Device:
         self.info: P.Info | None = None
 
     def hello(self) -> P.Info:
-        (pk,) = self.link.request(P.Msg.HELLO, until=P.Msg.INFO)[-1:]
-        if pk.type != P.Msg.INFO:
-            raise DeviceRejected(f"HELLO answered with {pk.type:#x}", "flash ped firmware")
+        """HELLO with the link's session: the device adopts it and answers INFO."""
+        self.link.established = False  # the reply to HELLO is the first of the session
+        (pk,) = self.link.request(P.Msg.HELLO, P.hello_payload(self.link.session),
+                                  until=P.Msg.INFO)[-1:]
+        if pk.type != P.Msg.INFO or pk.session != self.link.session:
+            raise DeviceRejected(f"HELLO answered with {pk.type:#x} (session {pk.session})",
+                                 "flash ped firmware built from this checkout")
+        self.link.established = True
         self.info = P.parse(pk)
         return self.info
 

@@ -18,11 +18,13 @@ class DeviceTimeout(HarnessError):
 
 
 class DeviceReset(HarnessError):
-    """The device announced itself (INFO with seq 0xFFFF) in the middle of an exchange."""
+    """A reply carried another session than the one HELLO established: the device reset (its
+    session is 0 after boot) or another host took it over."""
 
-    def __init__(self, info) -> None:
-        super().__init__("the device reset during the exchange", "the harness re-sends")
-        self.info = info
+    def __init__(self, session: int) -> None:
+        super().__init__(f"the device reset during the exchange (its session is now {session})",
+                         "the harness says HELLO again and re-sends")
+        self.session = session
 
 
 class BundleMismatch(HarnessError):

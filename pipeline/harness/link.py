@@ -1,14 +1,20 @@
-"""Request/response over a serial link: sequence numbers, retries, reset detection.
+"""Request/response over a serial link: sequence numbers, sessions, retries, reset detection.
 
 Any pyserial URL works (`/dev/ttyACM0`, `socket://127.0.0.1:4000`, a pty path): the link
 uses `serial.serial_for_url`. Timeouts are measured on `time.monotonic()`. A request whose
 reply does not arrive (or arrives corrupt) is re-sent with the same sequence number; the
 device answers a repeated HELLO/INPUT/INFER idempotently.
+
+Reset detection (protocol v2): the link holds a session id (1..65535) that HELLO gives the
+device; the device keeps it in RAM and puts it in every reply. Once the device has taken it
+(`established`), a reply with any other session means the device reset (its session is 0
+after boot) or another host said HELLO: the link raises DeviceReset.
 """
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -34,9 +40,17 @@ class Link:
     """One serial connection to one device."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 2.0,
-                 retries: int = 3, connect_timeout: float = 0.0) -> None:
-        """Open `url`; keep retrying for `connect_timeout` s (an emulator still starting)."""
+                 retries: int = 3, connect_timeout: float = 0.0,
+                 session: int | None = None) -> None:
+        """Open `url`; keep retrying for `connect_timeout` s (an emulator still starting).
+
+        `session`: the id of a session the device already holds (a reconnect to a device
+        that was not reset); None picks a fresh one, which the next HELLO establishes.
+        """
         self.url, self.timeout, self.retries = url, timeout, retries
+        self.session = session if session is not None else 1 + secrets.randbelow(0xFFFF)
+        self.established = session is not None
+        self.foreign_version: int | None = None  # a valid frame of another protocol version
         give_up = time.monotonic() + connect_timeout
         while True:
             try:
@@ -72,7 +86,7 @@ class Link:
         return self._seq
 
     def send(self, msg: int, seq: int, payload: bytes = b"") -> None:
-        frame = P.encode(msg, seq, payload)
+        frame = P.encode(msg, seq, payload, self.session)
         try:
             self.port.write(frame)
         except (serial.SerialException, OSError) as exc:
@@ -91,6 +105,8 @@ class Link:
         for item in self.reader.feed(data):
             if isinstance(item, P.FrameError):
                 self.stats.bad_frames += 1
+                if item.version is not None:
+                    self.foreign_version = item.version
             else:
                 self.stats.frames_received += 1
                 self.pending.append(item)
@@ -98,16 +114,19 @@ class Link:
     def receive(self, seq: int, until: int, deadline: float) -> list[P.Packet]:
         """Packets answering `seq` up to and including one of type `until`, or [] on timeout.
 
-        An unsolicited INFO means the device reset: raises DeviceReset.
+        Once the session is established, any packet of another session means the device
+        reset: raises DeviceReset (whatever its seq: the device sends in order, so nothing
+        of the old session can follow a packet of the new one).
         """
         got: list[P.Packet] = []
         while time.monotonic() < deadline:
             self._read_some()
             while self.pending:
                 pk = self.pending.pop(0)
-                if pk.type == P.Msg.INFO and pk.seq == P.SEQ_UNSOLICITED:
+                if self.established and pk.session != self.session:
                     self.stats.resets += 1
-                    raise DeviceReset(P.parse(pk))
+                    self.pending.clear()
+                    raise DeviceReset(pk.session)
                 if pk.seq != seq:
                     continue  # a late reply to an earlier, retried request
                 got.append(pk)
@@ -136,13 +155,21 @@ class Link:
             last = got[-1]
             if last.type == P.Msg.ERROR:
                 err = P.parse(last)
-                if err.code in (P.ErrorCode.BAD_CRC, P.ErrorCode.BAD_FRAME):
-                    continue  # our frame was corrupted on the way: send it again
+                if err.code in (P.ErrorCode.BAD_CRC, P.ErrorCode.BAD_FRAME,
+                                P.ErrorCode.BAD_VERSION):
+                    # our frame was corrupted on the way (this reply is of our version, so a
+                    # BAD_VERSION too): send it again
+                    continue
                 if err.code != P.ErrorCode.NONE and until != P.Msg.ERROR:
                     raise DeviceRejected(
                         f"device refused {P.Msg(msg).name}: {getattr(err.code, 'name', err.code)}"
                         f" (detail {err.detail})", "see docs/protocol.md for the error codes")
             return got
+        if self.foreign_version is not None:
+            raise DeviceRejected(
+                f"the device at {self.url} speaks serial protocol v{self.foreign_version}; this "
+                f"harness speaks v{P.VERSION}",
+                "flash firmware built from this checkout (`ped flash`), or use the matching ped")
         raise DeviceTimeout(
             f"no valid reply to {P.Msg(msg).name} from {self.url} within {wait:.1f} s "
             f"({self.retries + 1} tries)",

@@ -95,6 +95,7 @@ class TrialConfig:
     connect_timeout: float = 10.0
     reconnect_s: float = 20.0      # how long a vanished port may stay away
     battery: tuple[int, int] | None = None  # (permille, drain) for emulated boards
+    power: Callable[[int, int], None] | None = None  # host-driven battery (rp2040js), if any
     expected_hash: str | None = None
     run_dir: str = ""
 
@@ -153,6 +154,7 @@ class TrialRunner:
         self.link: Link | None = None
         self.dev: Device | None = None
         self.deaf = 0  # windows left during which device output is lost (fault injection)
+        self.session: int | None = None  # the link session the device holds, once HELLO ran
         self.ended = self.store.get("ended") == "battery"
         last = self.store.db.execute(
             "SELECT window FROM records WHERE kind != 'overflow' ORDER BY seq DESC LIMIT 1"
@@ -162,7 +164,10 @@ class TrialRunner:
     # ---- connection --------------------------------------------------------------------
 
     def _open(self, wait: float) -> None:
-        self.link = Link(self.cfg.url, timeout=self.cfg.timeout, connect_timeout=wait)
+        # a reconnect keeps the session: a device that did not reset still holds it, and one
+        # that did answers with session 0, which the link reports as DeviceReset
+        self.link = Link(self.cfg.url, timeout=self.cfg.timeout, connect_timeout=wait,
+                         session=self.session)
         self.link.port = _CorruptOnce(self.link.port)
         self.dev = Device(self.link)
 
@@ -186,13 +191,14 @@ class TrialRunner:
                 continue
         else:
             raise HarnessError("the device keeps resetting", "check its power supply")
+        self.session = self.link.session
         if self.cfg.expected_hash:
             self.dev.check_bundle(self.cfg.expected_hash, self.cfg.run_dir, self.cfg.target)
         if len(self.windows[0]) != info.input_len:
             raise HarnessError(f"windows have {len(self.windows[0])} values, the device's model "
                                f"expects {info.input_len}", "record with the model's input shape")
         if self.cfg.battery is not None:
-            self.dev.battery(*self.cfg.battery)
+            (self.cfg.power or self.dev.battery)(*self.cfg.battery)
             self.cfg.battery = None  # only once: a reset must not recharge it
         self.held.clear()
         if self.replay_from is not None:

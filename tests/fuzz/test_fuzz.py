@@ -19,7 +19,8 @@ from pipeline import protocol as P
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ_SECONDS = int(os.environ.get("PED_FUZZ_SECONDS", "20"))
-SOURCES = ["firmware/src/app.c", "firmware/src/protocol.c", "firmware/src/scheduler.c",
+SOURCES = ["firmware/src/app.c", "firmware/src/eembc.c", "firmware/src/probability.c",
+           "firmware/src/protocol.c", "firmware/src/scheduler.c",
            "firmware/src/aggregate.c", "firmware/src/status.c", "firmware/src/trial.c",
            "firmware/fake/fake_stages.c", "firmware/fake/ped_model.c", "tests/fuzz/fuzz_board.c",
            "tests/fuzz/fuzz_app.c"]
@@ -28,9 +29,10 @@ SOURCES = ["firmware/src/app.c", "firmware/src/protocol.c", "firmware/src/schedu
 def _seeds(corpus: Path) -> None:
     corpus.mkdir()
     seeds = {
-        "hello": P.encode(P.Msg.HELLO, 1),
-        "upload_infer": P.encode(P.Msg.INPUT, 2, P.input_payload(0, b"\x05"))
-        + P.encode(P.Msg.INFER, 3, P.infer_payload(1000, 2, 5)),
+        "hello": P.encode(P.Msg.HELLO, 1, P.hello_payload(7)),
+        "upload_infer": P.encode(P.Msg.HELLO, 1, P.hello_payload(7))
+        + P.encode(P.Msg.INPUT, 2, P.input_payload(0, b"\x05"), 7)
+        + P.encode(P.Msg.INFER, 3, P.infer_payload(1000, 2, 5), 7),
         "battery_reset": P.encode(P.Msg.BATTERY, 4, P.battery_payload(50))
         + P.encode(P.Msg.RESET, 5),
         "text": b"name%db load 1%db 05%db print%infer 1 0%results%",

@@ -11,14 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PED_PROTO_VERSION 1u
+#define PED_PROTO_VERSION 2u
 #define PED_MAX_PAYLOAD 256u
-#define PED_HEADER_BYTES 6u /* ver, type, seq:u16, len:u16 */
+#define PED_HEADER_BYTES 8u /* ver, type, seq:u16, session:u16, len:u16 */
 #define PED_CRC_BYTES 4u
 #define PED_MAX_PACKET (PED_HEADER_BYTES + PED_MAX_PAYLOAD + PED_CRC_BYTES)
 /* COBS adds one byte per 254 and one leading code byte; plus the 0x00 delimiter. */
 #define PED_MAX_FRAME (PED_MAX_PACKET + PED_MAX_PACKET / 254u + 2u)
 #define PED_SEQ_UNSOLICITED 0xFFFFu
+#define PED_SESSION_NONE 0u /* the session of a device no HELLO has reached since boot */
 
 /* Message types and error codes: one table each, enum and names built from it. */
 #define PED_MSG_TABLE(X) \
@@ -29,7 +30,7 @@
 #define PED_ERR_TABLE(X) \
     X(NONE, 0) X(BAD_CRC, 1) X(BAD_FRAME, 2) X(TOO_LONG, 3) X(BAD_VERSION, 4) \
     X(UNKNOWN_TYPE, 5) X(BAD_PAYLOAD, 6) X(INPUT_RANGE, 7) X(INPUT_INCOMPLETE, 8) X(BUSY, 9) \
-    X(NO_TRIAL, 10) X(NO_SENSOR, 11)
+    X(NO_TRIAL, 10) X(NO_SENSOR, 11) X(SESSION, 12)
 
 #define PED_X_ENUM_MSG(name, value) PED_MSG_##name = value,
 #define PED_X_ENUM_ERR(name, value) PED_PERR_##name = value,
@@ -42,6 +43,7 @@ typedef struct {
     uint8_t version;
     uint8_t type;
     uint16_t seq;
+    uint16_t session; /* requests: the host's session; replies: the device's */
     uint16_t len;
     uint8_t payload[PED_MAX_PAYLOAD];
 } ped_packet_t;
@@ -70,8 +72,8 @@ ped_rx_status_t ped_rx_feed(ped_rx_t *rx, uint8_t byte, ped_packet_t *out,
  * Encode one packet into `out` (capacity `cap`) as COBS + trailing 0x00.
  * Returns the frame length, or 0 if `len` > PED_MAX_PAYLOAD or `cap` is too small.
  */
-size_t ped_frame_encode(uint8_t type, uint16_t seq, const uint8_t *payload, uint16_t len,
-                        uint8_t *out, size_t cap);
+size_t ped_frame_encode(uint8_t type, uint16_t seq, uint16_t session, const uint8_t *payload,
+                        uint16_t len, uint8_t *out, size_t cap);
 
 /* CRC-32 (IEEE, reflected; equal to zlib.crc32). Pass 0 to start. */
 uint32_t ped_crc32(uint32_t crc, const uint8_t *data, size_t n);
