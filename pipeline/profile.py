@@ -289,6 +289,22 @@ def write_profile(target: str, prof: dict) -> Path:
     return path
 
 
+def refit_profile(target: str, log=print) -> dict:
+    """Recompute the features of every recorded pool architecture (after the cost model's
+    features change; the measured cycles stay) and refit the model: no QEMU run."""
+    prof = load_profile(target)
+    archs = prof.get("architectures", {})
+    for name, cands in pools().items():
+        for c in cands:
+            if arch_key(c) in archs:
+                archs[arch_key(c)]["features"] = features(c)
+    write_profile(target, prof)
+    m = prof["model"]
+    log(f"{target}: refit on {m['n']} architectures, median |error| "
+        f"{100 * m['median_abs_error']:.2f}%, max {100 * m['max_abs_error']:.2f}%")
+    return prof
+
+
 def profile_pools(target: str, dataset: str | None = None, log=print) -> dict:
     """Measure every pool candidate (of `dataset` or all shipped) and update profile.json."""
     prof = load_profile(target)
