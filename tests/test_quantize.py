@@ -99,5 +99,7 @@ def test_connection_into_a_concatenation_repins_the_producer(tmp_path):
     _, s1_out = io_quant(stages[0].tflite)
     s2_in, _ = io_quant(stages[1].tflite)
     assert s2_in[1] == s1_out[1]  # exact: stage 1 now requantizes to stage 2's scale
+    quant = ("scale", "zero_point")  # and the stage table records the re-pinned output
+    assert [stages[1].inputs[1][k] for k in quant] == [stages[0].outputs[1][k] for k in quant]
     res = evaluate(stages, float_stage_logits(models, ds), ds.x["test"], ds.y["test"])
     assert abs(res["drop_tflm_vs_float"][1]) < 0.05
