@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eta", type=float, default=None, help="adversary step size")
     p.add_argument("--growth", type=float, default=None,
                    help="stage t costs at least GROWTH x stage t-1 (default 1: off)")
+    p.add_argument("--views", type=int, default=None,
+                   help="teacher-labelled augmented views per train example (0: off)")
+    p.add_argument("--edge", choices=("normalised", "cosine"), default=None,
+                   help="weak-learning test's edge")
+    p.add_argument("--line-search", action=argparse.BooleanOptionalAction, default=None,
+                   help="alpha by line search on val; a stage must lower the val potential")
+    p.add_argument("--corrective", action=argparse.BooleanOptionalAction, default=None,
+                   help="refit every stage's alpha after each round (no prefix may lose)")
+    p.add_argument("--bands", type=float, default=None,
+                   help="FIND-WL over cost bands growing by this factor (0: first weak "
+                        "learner from the previous stage's cost)")
     p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
@@ -327,7 +338,8 @@ def _distill_config(args: argparse.Namespace):
 
     cfg = DistillConfig()
     given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
-                                                  "eta", "seed", "growth")}
+                                                  "eta", "seed", "growth", "views", "edge",
+                                                  "line_search", "corrective", "bands")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)
@@ -490,7 +502,10 @@ def cmd_run(args: argparse.Namespace) -> None:
     cfg = replace(_distill_config(args), target=args.target if args.port is None else "qemu-m4")
     step_distill(ctx, cfg, baselines=not args.no_baselines)
     print_quantize(step_quantize(ctx))
-    if args.port is None and args.target.startswith("qemu"):
+    from pipeline.firmware_build import TARGETS
+
+    t = TARGETS.get(args.target)
+    if args.port is None and t is not None and (t.qemu_machine or t.emulator):
         step_profile(ctx, args.target)  # measured stage cycles for admission control
     step_codegen(ctx, args.target)
     print_hil(step_hil(ctx, args.target, args.port), args.target)

@@ -21,14 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.data.recipe import REPO_ROOT
 from pipeline.errors import PedError
+from pipeline.probability import header_define
 
 KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 TRUTH_FILE = "y_labels.csv"
 PERF_WINDOWS = 5            # the runner's performance mode wants exactly 5 loops ...
 PERF_WINDOW_SECONDS = 4.0   # ... of >= 10 s together; each reply line must come within 30 s
 PERF_WARMUPS = 10
-MAX_RUNS = 10_000_000       # PED_EEMBC_MAX_RUNS in firmware/include/ped/eembc.h
+MAX_RUNS = header_define(REPO_ROOT / "firmware" / "include" / "ped" / "eembc.h",
+                         "PED_EEMBC_MAX_RUNS")  # bound on N and W of `infer N W`
 DEVICES_FILE = "devices_ped.yaml"
 # The runner finds its DUT by USB ids; 1209:0001 is pid.codes' test id, which
 # scripts/mlperf_runner.py gives a pty. For a real board put its own ids here.

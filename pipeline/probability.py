@@ -14,13 +14,24 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from pipeline.data.recipe import REPO_ROOT
 
 HEADER = REPO_ROOT / "firmware" / "include" / "ped" / "probability.h"
-ONE = 1000  # thousandths
+
+
+def header_define(header: Path, name: str) -> int:
+    """The integer value of `#define NAME <int>[u]` in a firmware header."""
+    found = re.search(rf"#define {name}\s+(\d+)u?\b", header.read_text())
+    if found is None:
+        raise RuntimeError(f"{header} has no #define {name}")
+    return int(found.group(1))
+
+
+ONE = header_define(HEADER, "PED_PROB_ONE")  # thousandths
 
 
 @lru_cache(maxsize=1)

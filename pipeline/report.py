@@ -125,7 +125,7 @@ def write_report(run_root: Path) -> list[Path]:
     if distill and teacher:
         files.append(plot_accuracy_vs_cost(distill, teacher, out / "accuracy_vs_cost.png"))
         lines += ["## Distillation (float, test split)", "",
-                  "| stage | cum. MACs | B-DISTIL % | RESCHED % | NO-RESCHED % |",
+                  "| stage | cum. MACs | B-DISTIL % | RESCHED % | NO-RESCHED % (its MACs) |",
                   "|---|---|---|---|---|"]
         res = {r["stage"]: r for r in distill.get("resched", [])}
         nor = {r["stage"]: r for r in distill.get("no_resched", [])}
@@ -134,7 +134,8 @@ def write_report(run_root: Path) -> list[Path]:
             lines.append(f"| {k} | {r['cumulative_macs']:,} | "
                          f"{accuracy_cell(r['test_accuracy'], n_test)} | "
                          f"{accuracy_cell(res.get(k, {}).get('test_accuracy'), n_test)} | "
-                         f"{accuracy_cell(nor.get(k, {}).get('test_accuracy'), n_test)} |")
+                         f"{accuracy_cell(nor.get(k, {}).get('test_accuracy'), n_test)}"
+                         + (f" ({nor[k]['cumulative_macs']:,})" if k in nor else "") + " |")
         lines += ["", "![accuracy vs cost](accuracy_vs_cost.png)", ""]
     if quant:
         lines += ["## Int8 on the host", "",

@@ -153,7 +153,8 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
         with np.load(run.path("teacher", "logits.npz")) as z:
             logits = {s: z[s] for s in z.files}
         return distill_run(ds, logits, teacher_metrics, cfg, out, baselines, ctx.log,
-                           resume_key=sha256_json(inputs))
+                           resume_key=sha256_json(inputs),
+                           teacher_model=run.path("teacher", "model.keras"))
 
     run_step(run, "distill", inputs, produce, ctx.force, ctx.log)
     return json.loads(run.path("students", "metrics.json").read_text())
@@ -302,7 +303,7 @@ def supported_ops() -> frozenset[str] | None:
     return frozenset(SUPPORTED_OPS)
 
 
-EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3")
+EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3", "pico")  # the harness starts these
 
 
 def _tree_hash(*dirs: Path, pattern: str = "*") -> str:
@@ -334,6 +335,9 @@ def step_build(ctx: Context, target: str) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         image = out / t.elf().name
         shutil.copy2(t.elf(), image)
+        for extra in (t.elf().with_suffix(".uf2"), t.elf().with_suffix(".bin")):
+            if extra.is_file():  # the Pico's flashable images
+                shutil.copy2(extra, out / extra.name)
         info = out / "size.json"
         info.write_text(json.dumps({"flash": size.flash, "ram": size.ram}, indent=2))
         return [image, info], {"flash": size.flash, "ram": size.ram}
@@ -389,7 +393,7 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
             if port is not None:
                 return fn(cfg, *a, log=ctx.log)
             with targets.running(target, image) as t:
-                cfg.url = t.url
+                cfg.url, cfg.power = t.url, t.power
                 return fn(cfg, *a, log=ctx.log)
 
         summary = session_run(hil.validate, xq, ds.y["test"], expected)

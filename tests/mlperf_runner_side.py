@@ -48,8 +48,16 @@ class Inference:
 class RunnerSide:
     """One open port, as the runner opens it (115200 baud; a pty path or socket:// URL)."""
 
-    def __init__(self, url: str):
-        self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
+    def __init__(self, url: str, connect_timeout: float = 10.0):
+        end = time.monotonic() + connect_timeout
+        while True:  # QEMU opens its TCP socket a moment after it starts
+            try:
+                self.port = serial.serial_for_url(url, baudrate=115200, timeout=0.05)
+                break
+            except serial.SerialException:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
         self._partial = b""
         self._lines: list[str] = []
 

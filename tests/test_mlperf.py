@@ -1,9 +1,10 @@
 """MLPerf Tiny / EEMBC conformance: the runner's side of the DUT protocol (written from its
-grammar in tests/mlperf_runner_side.py) drives real generated firmware on native (pty) and
-qemu-m4 (UART on a TCP socket, -icount) over files `ped export mlperf` wrote, and every
-printed probability must equal TFLM's final-stage accumulator through the device's
-probability arithmetic (pipeline/probability.py); the fast tests check that arithmetic
-against a float softmax and the export layout against the runner's reader."""
+grammar in tests/mlperf_runner_side.py) drives real generated firmware on native (pty),
+qemu-m4 (UART on a TCP socket, -icount) and pico (rp2040js, UART0 on a socket) over files
+`ped export mlperf` wrote, and every printed probability must equal TFLM's final-stage
+accumulator through the device's probability arithmetic (pipeline/probability.py); the fast
+tests check that arithmetic against a float softmax and the export layout against the
+runner's reader."""
 
 from __future__ import annotations
 
@@ -19,7 +20,13 @@ from mlperf_runner_side import LAP_RE, MAX_CHUNK, RunnerSide
 from pipeline.codegen import BundleSpec, generate
 from pipeline.firmware_build import build, get_target
 from pipeline.harness import targets
-from pipeline.mlperf import check_model_key, default_model_key, host_top1, write_export
+from pipeline.mlperf import (
+    check_model_key,
+    default_model_key,
+    export_mlperf,
+    host_top1,
+    write_export,
+)
 from pipeline.probability import format_milli, probabilities_milli, probability_scale
 from pipeline.quantize import (
     aggregation_plan,
@@ -106,12 +113,16 @@ def exported(tmp_path_factory):
     spec = BundleSpec.from_stages_json(root / "tflite")
     generate(BundleSpec(spec.n_classes, spec.default_class, spec.stages, key=KEY),
              root / "firmware")
+    (root / "data").mkdir()
+    ds.save(root / "data" / "dataset")
+    ex = export_mlperf(root, root / "datasets", KEY, iterations=20, max_files=N_FILES)
+    assert (ex.files, ex.key, ex.iterations) == (N_FILES, KEY, 20)
     x, y = ds.x["test"][:N_FILES], ds.y["test"][:N_FILES]
-    xq, accs = host_expectation(stages, x)
-    write_export(root / "datasets", KEY, xq.reshape(N_FILES, -1), y, ds.n_classes, 20, "t")
+    _, accs = host_expectation(stages, x)
     scale = aggregation_plan(stages).probability_scale()
     expected = probabilities_milli(accs[-1], *scale)  # TFLM through the device's arithmetic
-    return root, expected, host_top1(accs[-1], y, scale), np.argmax(accs[-1], axis=1)
+    assert ex.host_top1 == pytest.approx(host_top1(accs[-1], y, scale))
+    return root, expected, ex.host_top1, np.argmax(accs[-1], axis=1)
 
 
 def _image(root: Path, target: str) -> Path:
@@ -119,11 +130,13 @@ def _image(root: Path, target: str) -> Path:
     dst = root / "bin" / target / get_target(target).elf().name
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(get_target(target).elf(), dst)
+    if get_target(target).elf().with_suffix(".uf2").is_file():  # the Pico's image
+        shutil.copy2(get_target(target).elf().with_suffix(".uf2"), dst.with_suffix(".uf2"))
     return dst
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["native", "qemu-m4"])
+@pytest.mark.parametrize("target", ["native", "qemu-m4", "pico"])
 def test_the_runner_drives_the_firmware(exported, target):
     root, expected, host_top1_pct, tflm_class = exported
     files = _read_like_the_runner(root / "datasets" / KEY)

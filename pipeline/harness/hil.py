@@ -37,6 +37,7 @@ class HilConfig:
     connect_timeout: float = 10.0
     sweep_samples: int = 64
     n_deadlines: int = 10
+    power: Callable[[int, int], None] | None = None  # host-driven battery (rp2040js), if any
 
 
 def _record(sample_id: str, label: int, inf, expected: np.ndarray | None) -> dict:
@@ -168,7 +169,8 @@ def battery_drop(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, drain: int,
                  n: int = 32, log: Callable[[str], None] = print) -> dict:
     """Run inferences while the emulated battery drains; the run must stop cleanly."""
     with connected(cfg, log) as (_, dev):
-        dev.battery(1000, drain)
+        battery = cfg.power or dev.battery  # the emulator's ADC input, or the device's model
+        battery(1000, drain)
         reasons, stages = [], []
         for i in range(min(n, len(y))):
             dev.upload(x_int8[i])
@@ -180,6 +182,6 @@ def battery_drop(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, drain: int,
             stages.append(inf.done.stages)
             if inf.done.reason == P.StopReason.BATTERY and inf.done.stages == 0:
                 break
-        dev.battery(1000, 0)
+        battery(1000, 0)
     return {"drain_permille_per_gcycle": drain, "inferences": len(reasons),
             "reasons": reasons, "stages": stages}
