@@ -93,6 +93,7 @@ def test_layer_without_int8_builtin_is_refused_with_its_name():
     assert "cumsum_layer" in err.value.problem, err.value.problem
 
 
+@pytest.mark.slow  # trains and converts a second ensemble
 def test_connection_into_a_concatenation_repins_the_producer(tmp_path):
     ds, models = build_tiny_ensemble(tmp_path, epochs=1, concat=True)
     stages = quantize_ensemble(tmp_path, ds.x["train"])
