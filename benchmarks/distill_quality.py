@@ -207,6 +207,16 @@ def run_jobs(specs: list[tuple], engine: str, address: str | None) -> list[dict]
     if (engine == "ray" or address) and ray is None:
         raise SystemExit("error: Ray is not installed; install the extra: "
                          "pip install -e '.[sweep]' (or drop --engine ray / --address)")
+    if ray is not None and engine != "inprocess":
+        env = {"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}
+        try:
+            ray.init(address=address, runtime_env=env, include_dashboard=False,
+                     log_to_driver=False)
+        except Exception as exc:  # a local Ray that cannot start on a loaded machine
+            if engine == "ray" or address:
+                raise
+            print(f"Ray did not start ({str(exc).splitlines()[0]}); running in-process")
+            ray = None
     if ray is None or engine == "inprocess":
         out = []
         for i, spec in enumerate(specs, start=1):
@@ -217,9 +227,6 @@ def run_jobs(specs: list[tuple], engine: str, address: str | None) -> list[dict]
                   flush=True)
             out.append(r)
         return out
-    env = {"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}
-    ray.init(address=address, runtime_env=env, include_dashboard=False,
-             log_to_driver=False)
     try:
         remote = ray.remote(num_cpus=1)(job)
         return ray.get([remote.remote(*spec) for spec in specs])
