@@ -48,8 +48,9 @@ from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
-# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one.
-# "paper" is the first implementation (every lever of issue #12 off); the others add levers.
+# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one,
+# which is "fm" (every lever on). "paper" is the first implementation (every lever of issue
+# #12 off); "paper+X" adds one lever.
 PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
          "bands": 0.0, "small_seeds": 1}
 LEVERS = {"views": {"views": 2}, "edge": {"edge": "cosine", "line_search": True},
