@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="export only the first N test examples (default: all)")
     p.add_argument("--iterations", type=int, default=None,
                    help="N of the performance entry's `infer N 10` (default: about "
-                        "4 s of inference on --target by the stage table's cycles)")
+                        "3 s of inference on --target by the stage table's cycles)")
     p.add_argument("--target", "-t", default="native",
                    help="board whose clock sizes the performance entry (default native)")
     p.set_defaults(func=cmd_export)
