@@ -385,7 +385,7 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
         xq, expected = host_expectation(stages, ds.x["test"])
         cfg = hil.HilConfig(url=port or "", target=target, out_dir=out,
                             expected_hash=expected_hash, run_dir=str(run.root))
-        cost_us = _stage_cost_us(run, target, table)
+        cost_us = stage_cost_us(run, target, table)
         board = load_board(target)
         admitted_us = [s["cost_cycles"] / board.clock_hz * 1e6 for s in table["stages"]]
 
@@ -420,7 +420,7 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
-def _stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
+def stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
     """Per-stage time on the target in µs: measured HIL cycles when there are, else the
     profiled/estimated cost from the stage table."""
     from pipeline.boards import load_board
