@@ -358,27 +358,57 @@ def _hil_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", "-t", default="qemu-m4",
                    help="native, qemu-m4, qemu-m3 (started by the harness) or a real board "
                         "with --port (default qemu-m4)")
-    p.add_argument("--port", default=None,
-                   help="serial URL of a flashed board: /dev/ttyACM0, socket://host:port, ...")
+    p.add_argument("--port", default=None, action="append",
+                   help="serial URL of a flashed board: /dev/ttyACM0, socket://host:port, ...; "
+                        "repeat it for a farm (the test split is sharded over the boards)")
+    p.add_argument("--boards", type=int, default=1,
+                   help="emulated targets: run a farm of N emulator processes (default 1)")
+    p.add_argument("--sweep-samples", type=int, default=200,
+                   help="stratified, seeded sample of the test split for the deadline sweep "
+                        "and the battery run (default 200, or the whole split when smaller)")
 
 
 def print_hil(summary: dict, target: str) -> None:
     n, ok = summary["samples"], summary["bit_exact_samples"]
-    verdict = (f"bit-exact: {ok}/{n} samples, all stages" if ok == n
-               else f"NOT bit-exact: {n - ok}/{n} samples differ; first: "
-                    f"{', '.join(summary['first_mismatches'])}")
+    mism, inc = summary.get("mismatched", n - ok), summary.get("incomplete", 0)
+    if ok == n:
+        verdict = f"bit-exact: {ok}/{n} samples, all stages"
+    else:
+        parts = [f"{ok}/{n} bit-exact"]
+        if mism:
+            parts.append(f"{mism} MISMATCHED (first: {', '.join(summary['first_mismatches'])})")
+        if inc:
+            parts.append(f"{inc} incomplete: frames lost on every try, not compared (first: "
+                         f"{', '.join(summary['first_incomplete'])}; `ped hil` retries them)")
+        if summary.get("not_run"):
+            parts.append(f"{summary['not_run']} not run")
+        verdict = "; ".join(parts)
     table = Table(title=f"{target}: {verdict}")
     for col in ("stage", "device accuracy %", "median cycles"):
         table.add_column(col, justify="right")
     for k, a in enumerate(summary["device_accuracy"]):
-        table.add_row(str(k + 1), f"{100 * a:.1f}", f"{summary['median_cycles'][k]:,.0f}")
+        if a is not None:
+            table.add_row(str(k + 1), f"{100 * a:.1f}", f"{summary['median_cycles'][k]:,.0f}")
     console.print(table)
+    devices = summary.get("devices", [])
+    if len(devices) > 1:
+        farm = Table(title=f"{target}: farm of {len(devices)} devices")
+        for col in ("device", "samples", "samples/s", "retries", "bad frames", "resets",
+                    "reconnects", "status"):
+            farm.add_column(col, justify="right")
+        for d in devices:
+            sps = d["samples_per_second"]
+            farm.add_row(d["device"], str(d["samples"]), f"{sps:.1f}" if sps else "-",
+                         str(d["retries"]), str(d["bad_frames"]), str(d["resets"]),
+                         str(d["reconnects"]), d["status"])
+        console.print(farm)
 
 
 def cmd_hil(args: argparse.Namespace) -> None:
     from pipeline.steps import step_hil
 
-    print_hil(step_hil(_context(args), args.target, args.port), args.target)
+    print_hil(step_hil(_context(args), args.target, args.port, args.boards, args.sweep_samples),
+              args.target)
 
 
 def cmd_trial(args: argparse.Namespace) -> None:
@@ -419,7 +449,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     if args.port is None and args.target.startswith("qemu"):
         step_profile(ctx, args.target)  # measured stage cycles for admission control
     step_codegen(ctx, args.target)
-    print_hil(step_hil(ctx, args.target, args.port), args.target)
+    print_hil(step_hil(ctx, args.target, args.port, args.boards, args.sweep_samples),
+              args.target)
     step_report(ctx)
     console.print(f"run directory: {ctx.run.root}")
 
