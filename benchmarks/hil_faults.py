@@ -19,6 +19,7 @@ target's clean (r = 0, through the relay) run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -39,6 +40,23 @@ from pipeline.harness.relay import FaultRelay
 from pipeline.progress import console
 from pipeline.quantize import bundle_hash, host_expectation, load_stage_table
 from pipeline.steps import Context, step_build, step_quantize
+
+
+@contextlib.contextmanager
+def _quiet_stdout(on: bool):
+    """Send fd 1 (subprocesses included) to stderr while `on`."""
+    if not on:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def one_run(target: str, image: Path, rate: float, seed: int, cfg_base: dict, xq, y, expected,
@@ -74,7 +92,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args()
     ctx = Context(dataset=args.dataset, progress=False)
-    step_quantize(ctx)
+    with _quiet_stdout(args.json):
+        step_quantize(ctx)
     run = ctx.run
     stages, table = load_stage_table(run.path("tflite"))
     ds = Dataset.load(run.path("data", "dataset"))
@@ -83,7 +102,8 @@ def main() -> None:
     y = ds.y["test"][:n]
     rows = []
     for target in args.targets:
-        step_build(ctx, target)
+        with _quiet_stdout(args.json):  # the build's output must not corrupt --json
+            step_build(ctx, target)
         image = run.path("bin", target, "program" if target == "native" else "firmware.elf")
         board = load_board(target)
         base = {"expected_hash": bundle_hash(run.path("tflite")), "run_dir": str(run.root),

@@ -185,11 +185,15 @@ class DeviceSession:
                     self.open(self.cfg.reconnect_timeout)
                     open_failures = 0
                 assert self.dev is not None
-                if not uploaded:
-                    self.dev.upload(x)
-                    uploaded = True
+                preload = b""
+                if not uploaded and failures == 0:
+                    preload = self.dev.input_frames(x)  # first try: no wait for the ACKs
+                elif not uploaded:
+                    self.dev.upload(x)  # after a failure: chunk by chunk, each acknowledged
+                uploaded = True
                 return self.dev.infer_complete(deadline_us, max_stages, threshold,
-                                               self.cfg.attempts, merge=deadline_us == 0)
+                                               self.cfg.attempts, merge=deadline_us == 0,
+                                               preload=preload)
             except DeviceRejected as exc:
                 if "INPUT_INCOMPLETE" not in exc.problem or failures >= self.cfg.max_failures:
                     raise
@@ -292,14 +296,18 @@ def run_farm(cfg: HilConfig, tasks: list[Task], x_int8: np.ndarray, y: np.ndarra
             sess.close()
 
     t0 = time.monotonic()
-    if len(sessions) == 1:
-        worker(sessions[0])
-    else:
-        threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in sessions]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+    try:
+        if len(sessions) == 1:
+            worker(sessions[0])
+        else:
+            threads = [threading.Thread(target=worker, args=(s,), daemon=True) for s in sessions]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        if results.path.is_file():
+            results.sync()
     seconds = time.monotonic() - t0
     total = LinkStats()
     for s in sessions:

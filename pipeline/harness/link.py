@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import select
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -99,7 +100,7 @@ class Link:
         give_up = time.monotonic() + connect_timeout
         while True:
             try:
-                self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0.005,
+                self.port = serial.serial_for_url(url, baudrate=baudrate, timeout=0,
                                                   write_timeout=timeout)
                 break
             except (serial.SerialException, OSError, ValueError) as exc:
@@ -130,8 +131,9 @@ class Link:
         self._seq = (self._seq + 1) % 0xFFFF  # 0xFFFF is reserved for unsolicited INFO
         return self._seq
 
-    def send(self, msg: int, seq: int, payload: bytes = b"") -> None:
-        frame = P.encode(msg, seq, payload, self.session)
+    def send(self, msg: int, seq: int, payload: bytes = b"", before: bytes = b"") -> None:
+        """Write one frame (after the already-encoded frames `before`, in the same write)."""
+        frame = before + P.encode(msg, seq, payload, self.session)
         try:
             self.port.write(frame)
         except (serial.SerialException, OSError) as exc:
@@ -140,9 +142,12 @@ class Link:
         self.stats.frames_sent += 1
         self.stats.bytes_sent += len(frame)
 
-    def _read_some(self) -> None:
+    def _read_some(self, wait: float = 0.005) -> None:
+        """Wait up to `wait` s for bytes, then take every byte there is (the port is
+        non-blocking: timeout 0; select() does the waiting, so no byte-at-a-time reads)."""
         try:
-            data = self.port.read(max(1, self.port.in_waiting))
+            ready, _, _ = select.select([self.port], [], [], max(0.0, wait))
+            data = self.port.read(1 << 16) if ready else b""
         except (serial.SerialException, OSError) as exc:
             raise PortError(f"reading from {self.url} failed: {exc}",
                             "the board was unplugged or the emulator exited") from exc
@@ -168,7 +173,7 @@ class Link:
         """
         got: list[P.Packet] = []
         while time.monotonic() < deadline:
-            self._read_some()
+            self._read_some(min(0.01, deadline - time.monotonic()))
             while self.pending:
                 pk = self.pending.pop(0)
                 if self.established and pk.session != self.session:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import select
 import socket
 import threading
 import time
@@ -78,7 +79,7 @@ class FaultRelay:
         give_up = time.monotonic() + connect_timeout
         while True:  # an emulator may still be opening its socket
             try:
-                self.device = serial.serial_for_url(device_url, baudrate=115200, timeout=0.005)
+                self.device = serial.serial_for_url(device_url, baudrate=115200, timeout=0)
                 break
             except (serial.SerialException, OSError):
                 if time.monotonic() > give_up:
@@ -165,7 +166,8 @@ class FaultRelay:
     def _device_to_host(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self.device.read(self.device.in_waiting or 1)
+                ready, _, _ = select.select([self.device], [], [], 0.05)
+                data = self.device.read(1 << 16) if ready else b""
             except (serial.SerialException, OSError):
                 if self._stop.wait(0.05):
                     return
