@@ -90,30 +90,36 @@ class Device:
         n_classes = self.info.n_classes if self.info else 32
         return n_stages * (13 + 4 * n_classes + 16) + 30
 
-    def input_frames(self, x: np.ndarray) -> bytes:
-        """The INPUT frames of x, for sending ahead of an INFER without waiting for ACKs."""
+    def input_frames(self, x: np.ndarray) -> tuple[bytes, list[int]]:
+        """The INPUT frames of x and their seqs, for sending ahead of an INFER without waiting
+        for the ACKs (which must all come back: see infer_complete)."""
         data = np.ascontiguousarray(x, dtype=np.int8).tobytes()
         if self.info is not None and len(data) != self.info.input_len:
             raise DeviceRejected(f"input has {len(data)} bytes, the device expects "
                                  f"{self.info.input_len}", "quantize x with the model's input "
                                  "shape")
         link = self.link
-        return b"".join(P.encode(P.Msg.INPUT, link.next_seq(),
-                                 P.input_payload(off, data[off:off + P.INPUT_CHUNK]), link.session)
-                        for off in range(0, len(data), P.INPUT_CHUNK))
+        offsets = range(0, len(data), P.INPUT_CHUNK)
+        seqs = [link.next_seq() for _ in offsets]
+        frames = b"".join(
+            P.encode(P.Msg.INPUT, seq, P.input_payload(off, data[off:off + P.INPUT_CHUNK]),
+                     link.session) for seq, off in zip(seqs, offsets, strict=True))
+        return frames, seqs
 
     def infer_complete(self, deadline_us: int = 0, max_stages: int = 0, threshold: int = -1,
                        attempts: int = 16, merge: bool = True,
-                       preload: bytes = b"") -> Inference | None:
+                       preload: tuple[bytes, list[int]] | None = None) -> Inference | None:
         """INFER until every stage that DONE reports has its STAGE frame; None after
         `attempts` tries. The input stays on the device, so a try costs one inference.
 
         `merge`: frames of different tries count together (valid for deterministic runs: no
         deadline). A stage that comes twice with different scores is kept in `conflicts`,
         so the caller can report it (the device answered the same input two ways).
-        `preload`: INPUT frames written just before the first INFER, in the same write (one
-        round trip per sample; the device handles frames in order, so the INFER sees the whole
-        input unless an INPUT frame was lost, which it answers INPUT_INCOMPLETE).
+        `preload`: INPUT frames (and their seqs) written just before the first INFER, in the
+        same write: one round trip per sample. The device handles frames in order, but a lost
+        INPUT chunk would leave the previous sample's bytes in its buffer, so that try counts
+        only if every chunk's ACK came back; otherwise it is thrown away and DeviceRejected
+        (INPUT_INCOMPLETE) asks the caller to upload chunk by chunk.
         Raises DeviceRejected (e.g. INPUT_INCOMPLETE: upload again), DeviceReset, PortError.
         """
         link = self.link
@@ -129,10 +135,21 @@ class Device:
             wait = min(link.timer.ceiling_s, link.timer.timeout(P.Msg.INFER, compute, nbytes)
                        * (2 ** silent))
             t0 = time.monotonic()
-            link.send(P.Msg.INFER, seq, payload, before=preload)
-            preload = b""
             frames: list[P.Packet] = []
-            got = link.receive(seq, P.Msg.DONE, t0 + wait, sink=frames)
+            if preload is not None:
+                link.send(P.Msg.INFER, seq, payload, before=preload[0])
+                acks = set(preload[1])
+                got = link.receive(seq, P.Msg.DONE, t0 + wait, sink=frames, also=acks)
+                acked = {pk.seq for pk in frames if pk.type == P.Msg.ACK}
+                preload = None
+                if not acks <= acked:  # a chunk may be missing: nothing of this try counts
+                    link.stats.retries += 1
+                    raise DeviceRejected("the device did not acknowledge every INPUT chunk sent "
+                                         "ahead of INFER (INPUT_INCOMPLETE)", "upload again")
+                frames = [pk for pk in frames if pk.seq == seq]
+            else:
+                link.send(P.Msg.INFER, seq, payload)
+                got = link.receive(seq, P.Msg.DONE, t0 + wait, sink=frames)
             if got and got[-1].seq != seq:  # NAK: the INFER arrived damaged
                 link.stats.retries += 1
                 continue

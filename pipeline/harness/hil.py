@@ -185,7 +185,7 @@ class DeviceSession:
                     self.open(self.cfg.reconnect_timeout)
                     open_failures = 0
                 assert self.dev is not None
-                preload = b""
+                preload = None
                 if not uploaded and failures == 0:
                     preload = self.dev.input_frames(x)  # first try: no wait for the ACKs
                 elif not uploaded:
@@ -201,8 +201,7 @@ class DeviceSession:
             except DeviceReset:
                 self.log(f"{self.name}: device reset detected (a reply of another session); "
                          "handshaking again and re-sending the sample")
-                self.stats.resets += 1
-                uploaded = False
+                uploaded = False  # (the link counted the reset)
                 self._failed(failures)
                 self.handshake()
             except (PortError, DeviceTimeout) as exc:

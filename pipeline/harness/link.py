@@ -50,21 +50,23 @@ class ReplyTimer:
 
     expected = device compute (the caller's estimate, from the stage table's cost) + the
     request's and reply's bytes at the link's byte time (0 for sockets and ptys). Once a
-    message type has `min_seen` clean round trips (answered at the first try), the slowest
-    of the last `recent` counts too. timeout = factor * max(expected, slowest) + floor_s,
-    at most ceiling_s; with nothing known yet (no estimate, no round trip) it is ceiling_s.
-    So a lost frame costs a few round trips, not a fixed number of seconds.
+    message type has `min_seen` clean round trips (answered at the first try), the 90th
+    percentile of the last `recent` counts too. timeout = factor * max(expected, p90) +
+    floor_s, at most ceiling_s; with nothing known yet (no estimate, no round trip) it is
+    ceiling_s. So a lost frame costs a few round trips, not a fixed number of seconds; a
+    timeout that fires early costs one repeated request (every request is idempotent).
     """
 
-    def __init__(self, ceiling_s: float, byte_s: float = 0.0, floor_s: float = 0.02,
-                 factor: float = 3.0, recent: int = 32, min_seen: int = 4) -> None:
+    def __init__(self, ceiling_s: float, byte_s: float = 0.0, floor_s: float = 0.01,
+                 factor: float = 3.0, recent: int = 32, min_seen: int = 8) -> None:
         self.ceiling_s, self.byte_s, self.floor_s, self.factor = ceiling_s, byte_s, floor_s, factor
         self.recent, self.min_seen = recent, min_seen
         self.seen: dict[int, deque[float]] = {}
 
     def timeout(self, msg: int, compute_s: float | None, nbytes: int) -> float:
         seen = self.seen.get(msg)
-        slowest = max(seen) if seen is not None and len(seen) >= self.min_seen else None
+        slowest = (sorted(seen)[int(0.9 * (len(seen) - 1))]
+                   if seen is not None and len(seen) >= self.min_seen else None)
         if compute_s is None and slowest is None:
             return self.ceiling_s
         expected = (compute_s or 0.0) + nbytes * self.byte_s
@@ -162,9 +164,11 @@ class Link:
                 self.pending.append(item)
 
     def receive(self, seq: int, until: int, deadline: float,
-                sink: list[P.Packet] | None = None) -> list[P.Packet]:
+                sink: list[P.Packet] | None = None,
+                also: set[int] | None = None) -> list[P.Packet]:
         """Packets answering `seq` up to and including one of type `until`, or [] on timeout;
-        `sink` also gets every packet answering `seq`, whether the reply completes or not.
+        `sink` also gets every packet answering `seq`, whether the reply completes or not,
+        and those answering the seqs in `also` (requests sent ahead, not waited for).
         A NAK (framing ERROR, seq 0xFFFF) is returned alone, as [nak].
 
         Once the session is established, any packet of another session means the device
@@ -185,7 +189,9 @@ class Link:
                     self.stats.naks += 1
                     return [pk]  # a damaged request: the caller sends it again at once
                 if pk.seq != seq:
-                    continue  # a late reply to an earlier, retried request
+                    if also and pk.seq in also and sink is not None:
+                        sink.append(pk)
+                    continue  # else a late reply to an earlier, retried request
                 got.append(pk)
                 if sink is not None:
                     sink.append(pk)
