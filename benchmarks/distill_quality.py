@@ -1,14 +1,31 @@
-"""Distillation quality: B-DISTIL vs RESCHED vs NO-RESCHED vs the teacher, per stage.
+"""Distillation quality: B-DISTIL vs RESCHED vs NO-RESCHED vs the teacher, over seeds x folds.
 
-One command:  PYTHONPATH=. python benchmarks/distill_quality.py
-For each dataset it trains the teacher (`ped teacher`), runs `ped distill` (B-DISTIL with
-connections, plus both baselines), then B-DISTIL variants through the library into
-`build/<run>/bench/<variant>/` (no connections; the literal game objective). `watch` runs over
-subject folds 0..F-1 (recipe split.fold; run directories watch, watch-f1, ...), printed per fold
-and averaged. Prints one table; everything it measured stays in the run directories, so
-`--table-only` reprints without training. Targets (reported, not asserted): final stage within
-2 points of the teacher, B-DISTIL >= RESCHED at every stage, first stage >= 85% of the
-teacher's accuracy at <= 15% of its MACs.
+One command:
+
+    python benchmarks/distill_quality.py --datasets watch,fsdd,mnist5k,digits --seeds 3 \\
+        --folds 3 --json build/distill_quality.json
+
+A *job* is one (dataset run, seed, configuration): `distill_run` (B-DISTIL with its RESCHED and
+NO-RESCHED baselines, the same solver and training data for all three) into
+`build/<run>/bench/<config>-k<stages>[-e<epochs>]/seed<S>/`, then every stage of every method
+converted to int8
+(`ped quantize`'s converter, calibrated as `ped quantize` does) and scored under the TFLM
+interpreter: B-DISTIL as the device runs it (connected int8 chain + fixed-point aggregation),
+RESCHED as its int8 students combined with its per-prefix val-fitted weights, NO-RESCHED as one
+int8 student per stage. `watch` runs over subject folds 0..F-1 (run directories watch,
+watch-f1, ...); the other datasets have one split. Teachers are trained once per run (seed 0,
+`ped teacher`); seeds vary the students only. A job whose `result.json` exists (same key) is
+not rerun, so an interrupted benchmark resumes.
+
+Jobs go through Ray when it is installed (`pip install -e '.[sweep]'`; `--address` to use a
+running cluster, whose nodes must see this checkout at the same path), else run one after
+another in this process (`--engine inprocess` forces that).
+
+Per dataset, method and stage: mean and standard error over seeds x folds (n = jobs that have
+the stage) of test accuracy, float and TFLM int8, at the cumulative MACs of B-DISTIL's stages
+(RESCHED: the same students' costs; NO-RESCHED: the closest two-knob architecture, its actual
+MACs and the mismatch shown). The paired difference B-DISTIL - RESCHED per stage is taken
+within each job (same seed, same fold). Targets (issue #12) are reported, not asserted.
 """
 
 from __future__ import annotations
@@ -19,6 +36,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +44,26 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.data.prepare import Dataset  # noqa: E402
 from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
-from pipeline.distill.run import distill_run  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
-VARIANTS = {"noconn": {"connections": False}, "game": {"objective": "game"},
-            "grow2": {"growth": 2.0}}
+# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one.
+# "paper" is the first implementation (every lever of issue #12 off); the others add levers.
+PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
+         "bands": 0.0, "small_seeds": 1}
+LEVERS = {"views": {"views": 2}, "edge": {"edge": "cosine", "line_search": True},
+          "corrective": {"line_search": True, "corrective": True},
+          "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True}}
+CONFIGS: dict[str, dict] = {
+    "default": {},
+    "paper": PAPER,
+    **{f"paper+{k}": PAPER | v for k, v in LEVERS.items()},
+    "fm": PAPER | LEVERS["views"] | LEVERS["edge"] | LEVERS["corrective"] | LEVERS["bands"],
+}
+METHODS = ("bdistil", "resched", "noresched")
+LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
+RESULT_VERSION = 1
 
 
 def ped(*args: str) -> None:
@@ -48,6 +78,10 @@ def run_names(dataset: str, folds: int) -> list[str]:
     return ["watch"] + [f"watch-f{k}" for k in range(1, folds)]
 
 
+def dataset_of(run: str) -> str:
+    return "watch" if run.startswith("watch") else run
+
+
 def ensure_fold_recipe(run: str) -> None:
     """build/watch-fK/recipe.json: the watch recipe with split.fold = K."""
     if not run.startswith("watch-f"):
@@ -60,104 +94,286 @@ def ensure_fold_recipe(run: str) -> None:
         path.write_text(json.dumps(r.to_dict(), indent=2))
 
 
-def run_variant(run: str, name: str, cfg: DistillConfig) -> Path:
+def make_config(name: str, seed: int, stages: int, epochs: int | None) -> DistillConfig:
+    if name not in CONFIGS:
+        raise SystemExit(f"error: unknown --config '{name}'; use one of {', '.join(CONFIGS)}")
+    cfg = DistillConfig(stages=stages, seed=seed)
+    over = dict(CONFIGS[name])
+    solver = over.pop("solver", {})
+    if epochs:
+        solver = solver | {"epochs": epochs}
+    return dataclasses.replace(cfg, **over, solver=SolverConfig(**solver))
+
+
+# ---------------------------------------------------------------------------------- one job
+
+
+def _tflm_prefix_accuracy(students: Path, x_rep: np.ndarray, x: np.ndarray, y: np.ndarray,
+                          chain: bool, weights: list[list[float]] | None = None) -> list[float]:
+    """TFLM int8 test accuracy per prefix of the stages saved in `students`.
+
+    chain=True: the device's computation (connected int8 chain, fixed-point aggregation of
+    agg_weight). chain=False: independent students; prefix k combines the dequantized int8
+    outputs with weights[k-1] (RESCHED), or is student k alone when weights is None."""
+    from pipeline.aggregate import decide, run_ensemble
+    from pipeline.quantize import aggregation_plan, quantize_ensemble
+    from pipeline.quantize.evaluate import int8_outputs
+    from pipeline.steps import supported_ops
+
+    stages = quantize_ensemble(students, x_rep, supported_ops=supported_ops())
+    _, outs = int8_outputs(stages, x, "tflm")
+    if chain:
+        accs = run_ensemble([o[0] for o in outs], aggregation_plan(stages))
+        return [float(np.mean(decide(a)[0] == y)) for a in accs]
+    deq = [(o[0].astype(np.float64) - s.outputs[0]["zero_point"]) * s.outputs[0]["scale"]
+           for o, s in zip(outs, stages, strict=True)]
+    if weights is None:
+        return [float(np.mean(d.argmax(1) == y)) for d in deq]
+    return [float(np.mean(sum(a * d for a, d in zip(w, deq, strict=False)).argmax(1) == y))
+            for w in weights]
+
+
+def job(run: str, seed: int, config: str, stages: int, epochs: int | None) -> dict:
+    """Train and score one (run, seed, config); cached in its result.json."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from pipeline.data.prepare import Dataset
+    from pipeline.distill.run import distill_run
+
+    cfg = make_config(config, seed, stages, epochs)
     root = ROOT / "build" / run
-    out = root / "bench" / name
-    if (out / "metrics.json").is_file():
-        return out / "metrics.json"
+    tag = f"{config}-k{stages}" + (f"-e{epochs}" if epochs else "")
+    out = root / "bench" / tag / f"seed{seed}"
+    key = {"version": RESULT_VERSION, "config": cfg.to_dict(),
+           "teacher": (root / "teacher" / "metrics.json").read_text()}
+    res_path = out / "result.json"
+    if res_path.is_file():
+        saved = json.loads(res_path.read_text())
+        if saved.get("key") == key:
+            return saved
+    t0, c0 = time.time(), time.process_time()
     ds = Dataset.load(root / "data" / "dataset")
     with np.load(root / "teacher" / "logits.npz") as z:
         logits = {s: z[s] for s in z.files}
     tm = json.loads((root / "teacher" / "metrics.json").read_text())
-    distill_run(ds, logits, tm, cfg, out, baselines=False, log=print)
-    return out / "metrics.json"
+    if out.exists():
+        import shutil
+        shutil.rmtree(out)
+    lines: list[str] = []
+    distill_run(ds, logits, tm, cfg, out, baselines=True, log=lines.append,
+                teacher_model=root / "teacher" / "model.keras")
+    m = json.loads((out / "metrics.json").read_text())
+    rng = np.random.default_rng(0)  # the calibration sample `ped quantize` draws
+    x_rep = ds.x["train"][rng.choice(len(ds.x["train"]), min(200, len(ds.x["train"])),
+                                     replace=False)]
+    xt, yt = ds.x["test"], ds.y["test"]
+    bd = m["bdistil"]
+    res = {
+        "run": run, "dataset": dataset_of(run), "seed": seed, "config": config,
+        "teacher": {"test_accuracy": tm["test_accuracy"], "macs": tm["macs"]},
+        "stop_reason": json.loads((out / "ensemble.json").read_text())["stop_reason"],
+        "bdistil": {"candidates": [r["candidate"] for r in bd],
+                    "cum_macs": [r["cumulative_macs"] for r in bd],
+                    "float": [r["test_accuracy"] for r in bd],
+                    "int8": _tflm_prefix_accuracy(out, x_rep, xt, yt, chain=True)},
+        "resched": {"candidates": [r["candidate"] for r in m["resched"]],
+                    "cum_macs": [r["cumulative_macs"] for r in m["resched"]],
+                    "float": [r["test_accuracy"] for r in m["resched"]],
+                    "int8": _tflm_prefix_accuracy(
+                        out / "baselines" / "resched", x_rep, xt, yt, chain=False,
+                        weights=[[cfg.bound * w for w in r["weights"]] for r in m["resched"]])},
+        "noresched": {"candidates": [r["candidate"] for r in m["no_resched"]],
+                      "cum_macs": [r["cumulative_macs"] for r in m["no_resched"]],
+                      "target_macs": [r["target_macs"] for r in m["no_resched"]],
+                      "float": [r["test_accuracy"] for r in m["no_resched"]],
+                      "int8": _tflm_prefix_accuracy(out / "baselines" / "no_resched", x_rep,
+                                                    xt, yt, chain=False)},
+        "log": lines, "seconds": round(time.time() - t0, 1),
+        "cpu_seconds": round(time.process_time() - c0, 1), "key": key,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    res_path.write_text(json.dumps(res, indent=2))
+    return res
 
 
-def _rows(run: str, variants: list[str]) -> list[dict]:
-    """Per stage of one run: cumulative MACs and accuracy (%) per method (None = absent)."""
-    mp = ROOT / "build" / run / "students" / "metrics.json"
-    if not mp.is_file():
-        return []
-    m = json.loads(mp.read_text())
-    methods = {"B-DISTIL": m["bdistil"], "RESCHED": m.get("resched", []),
-               "RESCH-unif": m.get("resched_uniform", []),
-               "NO-RESCHED": m.get("no_resched", [])}
-    for v in variants:
-        vp = ROOT / "build" / run / "bench" / v / "metrics.json"
-        methods[v] = json.loads(vp.read_text())["bdistil"] if vp.is_file() else []
-    t = m["teacher"]
-    out = []
-    for i in range(max(len(rows) for rows in methods.values())):
-        src = next(rows for rows in methods.values() if i < len(rows))
-        row = m["bdistil"][i] if i < len(m["bdistil"]) else src[i]
-        cells = {k: (100 * rows[i]["test_accuracy"] if i < len(rows) else None)
-                 for k, rows in methods.items()}
-        for v in variants:  # a variant picks its own students: show its cumulative MACs too
-            rows = methods[v]
-            cells[f"{v}_macs"] = rows[i]["cumulative_macs"] if i < len(rows) else None
-        out.append({"k": row["stage"], "macs": row["cumulative_macs"],
-                    "pct": 100 * row["cumulative_macs"] / t["macs"],
-                    "teacher": 100 * t["test_accuracy"], **cells})
-    return out
+# ------------------------------------------------------------------------------ the engine
 
 
-def table(runs: list[str], variants: list[str]) -> str:
-    methods = ["B-DISTIL", *variants, "RESCHED", "RESCH-unif", "NO-RESCHED"]
-    cols = ["run", "k", "cum MACs", "% teacher MACs", *methods, "teacher"]
-    # RESCHED / NO-RESCHED costs match B-DISTIL's within the width grid (exact MACs are in
-    # students/metrics.json); variants choose their own students, so their MACs are shown.
-    lines = [" | ".join(cols), " | ".join("---" for _ in cols)]
+def run_jobs(specs: list[tuple], engine: str, address: str | None) -> list[dict]:
+    """Every job through Ray when available (or asked), else one after another here."""
+    try:
+        import ray
+    except ImportError:
+        ray = None
+    if (engine == "ray" or address) and ray is None:
+        raise SystemExit("error: Ray is not installed; install the extra: "
+                         "pip install -e '.[sweep]' (or drop --engine ray / --address)")
+    if ray is None or engine == "inprocess":
+        out = []
+        for i, spec in enumerate(specs, start=1):
+            print(f"[{i}/{len(specs)}] {spec[0]} seed {spec[1]} ({spec[2]})", flush=True)
+            r = job(*spec)
+            print(f"    done in {r['seconds']} s: B-DISTIL "
+                  + " ".join(f"{100 * a:.1f}" for a in r["bdistil"]["int8"]) + " (int8)",
+                  flush=True)
+            out.append(r)
+        return out
+    env = {"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}
+    ray.init(address=address, runtime_env=env, include_dashboard=False,
+             log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1)(job)
+        return ray.get([remote.remote(*spec) for spec in specs])
+    finally:
+        ray.shutdown()
 
-    def fmt(v):
-        return "-" if v is None else f"{v:.1f}"
 
-    def cell(r, m):
-        if m in variants and r[m] is not None and r.get(f"{m}_macs") is not None:
-            return f"{r[m]:.1f} @{r[f'{m}_macs'] / 1000:.1f}k"
-        return fmt(r[m])
+# --------------------------------------------------------------------------- aggregation
 
-    folds: dict[int, list[dict]] = {}
-    for run in runs:
-        for r in _rows(run, variants):
-            lines.append(" | ".join([run, str(r["k"]), f"{r['macs']:,}", f"{r['pct']:.2f}",
-                                     *(cell(r, m) for m in methods), fmt(r["teacher"])]))
-            if run.startswith("watch"):
-                folds.setdefault(r["k"], []).append(r)
-    n_watch = sum(1 for r in runs if r.startswith("watch"))
-    for k, rs in sorted(folds.items()):
-        def mean(key, rs=rs):
-            vals = [r[key] for r in rs if r[key] is not None]
-            return sum(vals) / len(vals) if len(vals) == len(rs) else None
-        lines.append(" | ".join([f"watch mean ({len(rs)}/{n_watch} folds)", str(k),
-                                 f"{mean('macs'):,.0f}", f"{mean('pct'):.2f}",
-                                 *(fmt(mean(m)) for m in methods), fmt(mean("teacher"))]))
+
+def mean_se(values: list[float]) -> tuple[float | None, float | None, int]:
+    v = np.asarray([x for x in values if x is not None], np.float64)
+    if v.size == 0:
+        return None, None, 0
+    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else None
+    return float(v.mean()), se, int(v.size)
+
+
+def _per_stage(results: list[dict], get) -> dict:
+    k_max = max((len(r["bdistil"]["float"]) for r in results), default=0)
+    cols = [[get(r, k) for r in results] for k in range(k_max)]
+    stats = [mean_se(c) for c in cols]
+    return {"mean": [s[0] for s in stats], "se": [s[1] for s in stats],
+            "n": [s[2] for s in stats]}
+
+
+def _at(r: dict, method: str, field: str, k: int):
+    vals = r[method][field]
+    return vals[k] if k < len(vals) else None
+
+
+def auc_log_macs(macs: list[float], acc: list[float]) -> float | None:
+    """Mean accuracy over log10(MACs) between the first and last stage (trapezoid)."""
+    if len(acc) < 2:
+        return None
+    x = np.log10(np.asarray(macs, np.float64))
+    a = np.asarray(acc, np.float64)
+    return float(np.sum((x[1:] - x[:-1]) * (a[1:] + a[:-1]) / 2) / (x[-1] - x[0]))
+
+
+def aggregate(results: list[dict]) -> dict:
+    """The issue's JSON shape: datasets -> teacher, methods, paired (+ extra keys)."""
+    by_ds: dict[str, list[dict]] = {}
+    for r in results:
+        by_ds.setdefault(r["dataset"], []).append(r)
+    doc: dict = {"datasets": {}}
+    for name, rs in by_ds.items():
+        t = mean_se([r["teacher"]["test_accuracy"] for r in rs])
+        entry: dict = {"teacher": {"mean": t[0], "se": t[1], "n": t[2],
+                                   "macs": rs[0]["teacher"]["macs"]},
+                       "n_jobs": len(rs), "runs": sorted({r["run"] for r in rs}),
+                       "seeds": sorted({r["seed"] for r in rs}), "methods": {}, "paired": {}}
+        for m in METHODS:
+            cm = _per_stage(rs, lambda r, k, m=m: _at(r, m, "cum_macs", k))
+            entry["methods"][m] = {
+                "cum_macs": cm["mean"],
+                "float": _per_stage(rs, lambda r, k, m=m: _at(r, m, "float", k)),
+                "int8": _per_stage(rs, lambda r, k, m=m: _at(r, m, "int8", k)),
+            }
+        mismatch = _per_stage(rs, lambda r, k: (
+            r["noresched"]["cum_macs"][k] / r["bdistil"]["cum_macs"][k] - 1
+            if k < len(r["bdistil"]["cum_macs"]) else None))
+        entry["methods"]["noresched"]["macs_mismatch"] = mismatch["mean"]
+        for rt in ("float", "int8"):
+            def diff(r, k, rt=rt):
+                a, b = _at(r, "bdistil", rt, k), _at(r, "resched", rt, k)
+                return None if a is None or b is None else a - b
+            entry["paired"].setdefault("bdistil-resched", {})[rt] = _per_stage(rs, diff)
+        for m in METHODS:
+            aucs = []
+            for r in rs:
+                x = r["bdistil"]["cum_macs"]
+                aucs.append(auc_log_macs(x, r[m]["int8"][:len(x)]))
+            s = mean_se(aucs)
+            entry["methods"][m]["auc_log_macs_int8"] = {"mean": s[0], "se": s[1], "n": s[2]}
+        entry["seconds_per_job"] = mean_se([r["seconds"] for r in rs])[0]
+        entry["stop_reasons"] = [f"{r['run']} seed {r['seed']}: {r['stop_reason']}" for r in rs]
+        entry["jobs"] = [{k: r[k] for k in ("run", "seed", "seconds", *METHODS)} for r in rs]
+        doc["datasets"][name] = entry
+    return doc
+
+
+def _fmt(mean, se, scale=100.0) -> str:
+    if mean is None:
+        return "-"
+    return f"{scale * mean:.1f}" + (f" ± {scale * se:.1f}" if se is not None else "")
+
+
+def table(doc: dict) -> str:
+    head = ["dataset", "k", "n", "cum MACs", "B-DISTIL float", "B-DISTIL int8", "RESCHED int8",
+            "NO-RESCHED int8 (MACs off)", "paired B-R int8", "teacher float"]
+    lines = [" | ".join(head), " | ".join("---" for _ in head)]
+    for name, e in doc["datasets"].items():
+        ms = e["methods"]
+        bd, rs, nr = ms["bdistil"], ms["resched"], ms["noresched"]
+        pr = e["paired"]["bdistil-resched"]["int8"]
+        for k in range(len(bd["cum_macs"])):
+            off = nr["macs_mismatch"][k]
+            lines.append(" | ".join([
+                name, str(k + 1), str(bd["int8"]["n"][k]), f"{bd['cum_macs'][k]:,.0f}",
+                _fmt(bd["float"]["mean"][k], bd["float"]["se"][k]),
+                _fmt(bd["int8"]["mean"][k], bd["int8"]["se"][k]),
+                _fmt(rs["int8"]["mean"][k], rs["int8"]["se"][k]),
+                _fmt(nr["int8"]["mean"][k], nr["int8"]["se"][k])
+                + ("" if off is None else f" ({100 * off:+.0f}%)"),
+                _fmt(pr["mean"][k], pr["se"][k]),
+                _fmt(e["teacher"]["mean"], e["teacher"]["se"]) if k == 0 else ""]))
+        aucs = {m: ms[m]["auc_log_macs_int8"] for m in METHODS}
+        auc = " / ".join(f"{LABEL[m]} {_fmt(a['mean'], a['se'])}" for m, a in aucs.items())
+        lines.append(f"{name} | AUC over log MACs (int8, mean acc) | {auc}")
     return "\n".join(lines)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'3' -> seeds 0, 1, 2; '1,2,3' -> those seeds."""
+    try:
+        if "," in text:
+            return [int(s) for s in text.split(",") if s]
+        n = int(text)
+    except ValueError:
+        raise SystemExit(f"error: --seeds '{text}' is neither a count nor a comma list of "
+                         "integers; give e.g. --seeds 3 or --seeds 1,2,3") from None
+    return list(range(n))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--datasets", default="digits,watch,fsdd,mnist5k")
+    ap.add_argument("--datasets", default="watch,fsdd,mnist5k,digits")
+    ap.add_argument("--seeds", default="3", help="a count N (seeds 0..N-1) or a comma list")
     ap.add_argument("--folds", type=int, default=3, help="watch subject folds")
     ap.add_argument("--stages", type=int, default=4)
-    ap.add_argument("--variants", default="noconn", help="comma list of noconn,game,grow2 or ''")
+    ap.add_argument("--config", default="default", help=f"one of {', '.join(CONFIGS)}")
     ap.add_argument("--student-epochs", type=int, default=None)
-    ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--json", type=Path, default=None, help="write the aggregate here")
+    ap.add_argument("--engine", choices=("auto", "ray", "inprocess"), default="auto")
+    ap.add_argument("--address", default=None, help="Ray cluster address (implies Ray)")
     args = ap.parse_args()
-    variants = [v for v in args.variants.split(",") if v]
-    runs = [r for d in args.datasets.split(",") for r in run_names(d, args.folds)]
-    if not args.table_only:
-        for run in runs:
-            ensure_fold_recipe(run)
-            ped("teacher", "-d", run)
-            extra = ["--student-epochs", str(args.student_epochs)] if args.student_epochs else []
-            ped("distill", "-d", run, "--stages", str(args.stages), *extra)
-        for v in variants:
-            for run in runs:
-                cfg = DistillConfig(stages=args.stages)
-                if args.student_epochs:
-                    cfg = dataclasses.replace(cfg, solver=SolverConfig(epochs=args.student_epochs))
-                run_variant(run, v, dataclasses.replace(cfg, **VARIANTS[v]))
-    print(table(runs, variants))
+    seeds = parse_seeds(args.seeds)
+    runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
+    for run in runs:  # teachers: seed 0, shared by every seed's students
+        ensure_fold_recipe(run)
+        ped("teacher", "-d", run)
+    specs = [(run, s, args.config, args.stages, args.student_epochs)
+             for run in runs for s in seeds]
+    results = run_jobs(specs, args.engine, args.address)
+    doc = aggregate(results)
+    doc["command"] = " ".join(sys.argv)
+    doc["config"] = {"name": args.config, "overrides": CONFIGS[args.config]}
+    text = table(doc)
+    print(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(doc, indent=2))
+        print(f"wrote {args.json}")
     return 0
 
 

@@ -39,6 +39,13 @@ class AggregationPlan:
         mult = np.clip(np.round(eff / acc_scale), 1, M_MAX).astype(np.int64)
         return cls(acc_scale, tuple(int(m) for m in mult), tuple(int(z) for z in zero_points))
 
+    def probability_scale(self) -> tuple[int, int]:
+        """(prob_multiplier, prob_shift) of the stage table: S * log2(e) in fixed point, for
+        the device's probabilities (pipeline/probability.py)."""
+        from pipeline.probability import probability_scale
+
+        return probability_scale(self.acc_scale)
+
     def threshold_units(self, logit_margin: float) -> int:
         """A margin in float logit units as the integer the device compares against."""
         return round(logit_margin / self.acc_scale)

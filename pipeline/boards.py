@@ -8,7 +8,7 @@ list of known ones.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipeline.data.recipe import REPO_ROOT
 from pipeline.errors import PedError
@@ -34,6 +34,7 @@ class Board:
     flash_bytes: int
     ram_bytes: int
     budget: Budget
+    battery: dict[str, int] = field(default_factory=dict)  # wiring of an ADC battery monitor
 
 
 def known_boards() -> list[str]:

@@ -6,17 +6,19 @@ Errors print as one line with the fix and exit 2; `--debug` shows the traceback 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import PedError
 from pipeline.progress import console
+from pipeline.stats import accuracy_cell, split_note
 from pipeline.steps import (
     Context,
     custom_recipe,
+    model_key,
     step_codegen,
     step_data,
     step_distill,
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "recipe -> teacher -> int8 students -> C -> firmware -> HIL.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="show everything: TensorFlow's and PlatformIO's logs too")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("data", help="load, window, split and normalise a dataset")
@@ -71,20 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--target", default=None, help="board whose per-student budget applies "
                    "(boards/<name>/board.toml; default qemu-m4)")
-    p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
+    _quick_distill_args(p)
     p.add_argument("--objective", choices=("residual_kd", "game"), default=None,
                    help="weak-learner objective (default residual_kd; see docs/distill.md)")
-    p.add_argument("--no-connections", action="store_true",
-                   help="students do not read earlier students' feature maps")
     p.add_argument("--gamma", type=float, default=None, help="weak-learning edge threshold")
     p.add_argument("--eta", type=float, default=None, help="adversary step size")
     p.add_argument("--growth", type=float, default=None,
                    help="stage t costs at least GROWTH x stage t-1 (default 1: off)")
-    p.add_argument("--student-epochs", type=int, default=None,
-                   help="max epochs per student (early stopping on val)")
-    p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
-    p.add_argument("--no-baselines", action="store_true",
-                   help="skip RESCHED / NO-RESCHED (faster)")
+    p.add_argument("--views", type=int, default=None,
+                   help="teacher-labelled augmented views per train example (0: off)")
+    p.add_argument("--edge", choices=("normalised", "cosine"), default=None,
+                   help="weak-learning test's edge")
+    p.add_argument("--line-search", action=argparse.BooleanOptionalAction, default=None,
+                   help="alpha by line search on val; a stage must lower the val potential")
+    p.add_argument("--corrective", action=argparse.BooleanOptionalAction, default=None,
+                   help="refit every stage's alpha after each round (no prefix may lose)")
+    p.add_argument("--bands", type=float, default=None,
+                   help="FIND-WL over cost bands growing by this factor (0: first weak "
+                        "learner from the previous stage's cost)")
     p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
@@ -93,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("codegen", help="generate C for the int8 students (kernels + arena plan)")
     _common(p)
+    _model_key_arg(p)
     p.set_defaults(func=cmd_codegen)
 
     p = sub.add_parser("profile", help="measure cycles, flash and arena of B-DISTIL's candidates "
@@ -144,6 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", "-t", required=True)
     p.set_defaults(func=cmd_trial_report)
 
+    p = sub.add_parser("export", help="export a run for other tools: `mlperf` = the test split "
+                                      "in the MLPerf Tiny runner's dataset layout + tests yaml")
+    p.add_argument("format", choices=("mlperf",), help="what to export")
+    _common(p)
+    p.add_argument("--out", type=Path, default=None,
+                   help="dataset folder to write (default: <run>/mlperf); pass it to the "
+                        "runner as --dataset_path")
+    p.add_argument("--files", type=int, default=None,
+                   help="export only the first N test examples (default: all)")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="N of the performance entry's `infer N 10` (default: about "
+                        "4 s of inference on --target by the stage table's cycles)")
+    p.add_argument("--target", "-t", default="native",
+                   help="board whose clock sizes the performance entry (default native)")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("report", help="report.md, plots and metrics.json from the run")
     _common(p)
     p.set_defaults(func=cmd_report)
@@ -152,8 +177,24 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, dataset_required=False)
     _hil_args(p)
     p.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    _quick_distill_args(p)
     p.set_defaults(func=cmd_run, dataset="watch")
+    for each in sub.choices.values():  # `ped run --verbose` as well as `ped --verbose run`
+        each.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                          help="show everything: TensorFlow's and PlatformIO's logs too")
     return parser
+
+
+def _quick_distill_args(p: argparse.ArgumentParser) -> None:
+    """The distill knobs `ped distill` and `ped run` share."""
+    p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
+    p.add_argument("--student-epochs", type=int, default=None,
+                   help="max epochs per student (early stopping on val)")
+    p.add_argument("--seed", type=int, default=None, help="seed of every student's training")
+    p.add_argument("--no-connections", action="store_true",
+                   help="students do not read earlier students' feature maps")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip RESCHED / NO-RESCHED (faster)")
 
 
 def _firmware_args(p: argparse.ArgumentParser) -> None:
@@ -166,10 +207,19 @@ def _firmware_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="generated model directory (ped codegen's build/<dataset>/firmware); "
                         "default: $PED_MODEL_DIR, else the fake demo model")
+    _model_key_arg(p)
+
+
+def _model_key_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model-key", default=None,
+                   help="the model key the firmware's text mode reports (m-model-[KEY]; the "
+                        "MLPerf Tiny runner picks its test entry by it); kept for the run "
+                        "(default: the dataset name)")
 
 
 def _run_context(args: argparse.Namespace) -> Context:
-    return Context(dataset=args.dataset, build_dir=args.build_dir)
+    return Context(dataset=args.dataset, build_dir=args.build_dir,
+                   model_key=getattr(args, "model_key", None))
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -177,10 +227,17 @@ def cmd_build(args: argparse.Namespace) -> None:
     from pipeline.steps import step_build
 
     if args.dataset:
-        size = step_build(_run_context(args), args.target)
+        ctx = _run_context(args)
+        size = step_build(ctx, args.target)
         console.print(f"{args.target}: flash {size['flash']:,} B, RAM {size['ram']:,} B "
-                      f"(within budget); image in {_run_context(args).run.path('bin')}")
+                      f"(within budget); image in {ctx.run.path('bin')}")
+        key = model_key(ctx)
+        console.print(f"model key {key} (text mode answers profile% with "
+                      f"{escape(f'm-model-[{key}]')})")
         return
+    if args.model_key:
+        raise PedError("--model-key needs --dataset (the key is built into a run's model)",
+                       "add --dataset NAME, or drop --model-key")
     size = build(args.target, args.model)
     console.print(f"{args.target}: flash {size.flash:,} B, RAM {size.ram:,} B (within budget)")
 
@@ -201,7 +258,8 @@ def _context(args: argparse.Namespace) -> Context:
     if getattr(args, "epochs", None):
         overrides["epochs"] = args.epochs
     return Context(dataset=args.dataset, build_dir=args.build_dir, force=args.force,
-                   progress=not args.no_progress, overrides=overrides, fold=args.fold)
+                   progress=not args.no_progress, overrides=overrides, fold=args.fold,
+                   model_key=getattr(args, "model_key", None))
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -232,26 +290,36 @@ def cmd_data(args: argparse.Namespace) -> None:
     console.print(f"run directory: {ctx.run.root}")
 
 
-def _print_teacher(metrics: dict, dataset: str) -> None:
-    console.print(f"teacher {dataset}: test accuracy {100 * metrics['test_accuracy']:.1f}%, "
+def _test_size(ctx: Context) -> int | None:
+    from pipeline.report import test_split_size
+
+    return test_split_size(ctx.run.root)
+
+
+def _print_teacher(metrics: dict, dataset: str, n_test: int | None) -> None:
+    console.print(f"teacher {dataset}: test accuracy "
+                  f"{accuracy_cell(metrics['test_accuracy'], n_test)}% (n = {n_test}), "
                   f"{metrics['params']:,} params, {metrics['macs']:,} MACs, "
                   f"{metrics['epochs_run']} epochs in {metrics['train_seconds']:.0f} s")
 
 
 def cmd_teacher(args: argparse.Namespace) -> None:
     ctx = _context(args)
-    _print_teacher(step_teacher(ctx), ctx.dataset)
+    _print_teacher(step_teacher(ctx), ctx.dataset, _test_size(ctx))
 
 
 def print_quantize(result: dict) -> None:
-    table = Table(title=f"host evaluation per stage ({result['n_samples']} test samples)")
+    n = result["n_samples"]
+    table = Table(title=f"host evaluation per stage: accuracy % [95% interval], n = {n} test "
+                        "samples", caption=split_note(n))
     for col in ("stage", "float %", "LiteRT-REF %", "TFLM %", "drop", "REF!=TFLM",
                 ".tflite B", "TFLM arena B"):
         table.add_column(col, justify="right")
     for k in range(len(result["float"])):
         st = result["per_stage"][k]
-        table.add_row(str(k + 1), f"{100 * result['float'][k]:.1f}",
-                      f"{100 * result['litert_ref'][k]:.1f}", f"{100 * result['tflm'][k]:.1f}",
+        table.add_row(str(k + 1), accuracy_cell(result["float"][k], n),
+                      accuracy_cell(result["litert_ref"][k], n),
+                      accuracy_cell(result["tflm"][k], n),
                       f"{100 * result['drop_tflm_vs_float'][k]:+.1f}",
                       f"{result['litert_ref_vs_tflm_diff_elements'][k]}"
                       f"/{result['int8_output_elements'][k]}",
@@ -269,8 +337,9 @@ def _distill_config(args: argparse.Namespace):
     from pipeline.distill.bdistil import DistillConfig
 
     cfg = DistillConfig()
-    given = {"target": args.target, "stages": args.stages, "objective": args.objective,
-             "gamma": args.gamma, "eta": args.eta, "seed": args.seed, "growth": args.growth}
+    given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
+                                                  "eta", "seed", "growth", "views", "edge",
+                                                  "line_search", "corrective", "bands")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)
@@ -289,15 +358,16 @@ def cmd_distill(args: argparse.Namespace) -> None:
     load_board(cfg.target)  # refuse an unknown board before any training
     ctx = _context(args)
     m = step_distill(ctx, cfg, baselines=not args.no_baselines)
-    table = Table(title=f"{ctx.dataset}: test accuracy (%) by stage, teacher "
-                        f"{100 * m['teacher']['test_accuracy']:.1f}% at "
-                        f"{m['teacher']['macs']:,} MACs")
+    n = _test_size(ctx)
+    table = Table(title=f"{ctx.dataset}: test accuracy % [95% interval] by stage, teacher "
+                        f"{accuracy_cell(m['teacher']['test_accuracy'], n)}% at "
+                        f"{m['teacher']['macs']:,} MACs", caption=split_note(n))
     for col in ("stage", "student", "cum. MACs", "B-DISTIL", "RESCHED", "NO-RESCHED"):
         table.add_column(col, justify="right")
     for i, row in enumerate(m["bdistil"]):
         def acc(key: str, i: int = i) -> str:
             rows = m.get(key) or []
-            return f"{100 * rows[i]['test_accuracy']:.1f}" if i < len(rows) else "-"
+            return accuracy_cell(rows[i]["test_accuracy"], n) if i < len(rows) else "-"
         table.add_row(str(row["stage"]), row["candidate"], f"{row['cumulative_macs']:,}",
                       acc("bdistil"), acc("resched"), acc("no_resched"))
     console.print(table)
@@ -383,12 +453,15 @@ def print_hil(summary: dict, target: str) -> None:
         if summary.get("not_run"):
             parts.append(f"{summary['not_run']} not run")
         verdict = "; ".join(parts)
-    table = Table(title=f"{target}: {verdict}")
-    for col in ("stage", "device accuracy %", "median cycles"):
+    complete = summary.get("complete", n)
+    table = Table(title=f"{target}: {verdict}",
+                  caption=split_note(complete, "complete samples"))
+    for col in ("stage", "device accuracy % [95%]", "median cycles"):
         table.add_column(col, justify="right")
     for k, a in enumerate(summary["device_accuracy"]):
         if a is not None:
-            table.add_row(str(k + 1), f"{100 * a:.1f}", f"{summary['median_cycles'][k]:,.0f}")
+            table.add_row(str(k + 1), accuracy_cell(a, complete),
+                          f"{summary['median_cycles'][k]:,.0f}")
     console.print(table)
     devices = summary.get("devices", [])
     if len(devices) > 1:
@@ -431,6 +504,21 @@ def cmd_trial_report(args: argparse.Namespace) -> None:
     console.print(f"report: {trial_report(trial_dir(_context(args).run.root, args.target))}")
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from pipeline.mlperf import export_mlperf
+
+    ctx = _context(args)
+    step_codegen(ctx)  # the model key the firmware carries
+    out = args.out or ctx.run.path("mlperf")
+    ex = export_mlperf(ctx.run.root, out, model_key(ctx), args.iterations, args.files,
+                       args.target)
+    console.print(f"{ex.files} test files for model key {ex.key} in {out / ex.key}; "
+                  f"tests yaml: {out / 'tests_accuracy.yaml'}, {out / 'tests_performance.yaml'}"
+                  f" (performance: infer {ex.iterations} 10)")
+    console.print(f"host Top-1 through the device's probabilities: {ex.host_top1:.1f}% "
+                  f"(TFLM final stage argmax: {ex.host_tflm_top1:.1f}%); in {out / 'host.json'}")
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     from pipeline.steps import step_report
 
@@ -441,12 +529,16 @@ def cmd_run(args: argparse.Namespace) -> None:
     from pipeline.steps import step_hil, step_profile, step_report
 
     ctx = _context(args)
-    _print_teacher(step_teacher(ctx), ctx.dataset)
-    from pipeline.distill.bdistil import DistillConfig
+    _print_teacher(step_teacher(ctx), ctx.dataset, _test_size(ctx))
+    from dataclasses import replace
 
-    step_distill(ctx, DistillConfig(target=args.target if args.port is None else "qemu-m4"))
+    cfg = replace(_distill_config(args), target=args.target if args.port is None else "qemu-m4")
+    step_distill(ctx, cfg, baselines=not args.no_baselines)
     print_quantize(step_quantize(ctx))
-    if args.port is None and args.target.startswith("qemu"):
+    from pipeline.firmware_build import TARGETS
+
+    t = TARGETS.get(args.target)
+    if args.port is None and t is not None and (t.qemu_machine or t.emulator):
         step_profile(ctx, args.target)  # measured stage cycles for admission control
     step_codegen(ctx, args.target)
     print_hil(step_hil(ctx, args.target, args.port, args.boards, args.sweep_samples),
@@ -456,9 +548,11 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ banner quiet
+    from pipeline import quiet
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet.configure(args.verbose)  # before anything imports TensorFlow
     try:
         args.func(args)
     except PedError as exc:

@@ -40,6 +40,7 @@ class Target:
     cpu_flags: tuple[str, ...] = ()
     cc: str = "arm-none-eabi-gcc"
     qemu_machine: str = ""        # QEMU -M, empty for non-emulated
+    emulator: str = ""            # another emulator that runs the real board's image: rp2040js
     ldscript: str = ""            # relative to boards/<board_src>
     extra_defines: dict[str, str] = field(default_factory=dict)
 
@@ -65,6 +66,7 @@ class Target:
 
 M4F = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 M3 = ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft")
+M0P = ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft")
 TARGETS: dict[str, Target] = {
     "native": Target("native", "native", "native", cc="gcc",
                      extra_defines={"FAKE_LAYER_US": "10000",
@@ -73,8 +75,12 @@ TARGETS: dict[str, Target] = {
                       ldscript="link.ld"),
     "qemu-m3": Target("qemu-m3", "qemu-m3", "mps2", M3, qemu_machine="mps2-an385",
                       ldscript="link.ld"),
+    # the real Pico's image (boot2, UF2), run in CI under rp2040js (boards/pico/emulator)
+    "pico": Target("pico", "pico", "pico", M0P, ldscript="link.ld", emulator="rp2040js",
+                   extra_defines={"FAKE_LAYER_US": "250",  # rp2040js runs ~10 M cycles/s
+                                  "PED_HOST_BATTERY": "1"}),  # a real ADC, set by the host
 }
-REAL_TARGETS = ("nano33ble", "nucleo-l476rg", "esp32s3", "pico")
+REAL_TARGETS = ("nano33ble", "nucleo-l476rg", "esp32s3")
 # 2^3 ns of virtual time per instruction: the one QEMU speed (tests, HIL, profile, flash)
 ICOUNT_SHIFT = 3
 
@@ -110,8 +116,9 @@ def compile_flags(t: Target) -> list[str]:
 
 def defines(t: Target, board: Board) -> dict[str, str]:
     """Preprocessor constants (values as C source text): clock, board name, target extras."""
+    battery = {f"PED_BATTERY_{k.upper()}": f"{v}u" for k, v in board.battery.items()}
     return {"PED_CPU_HZ": f"{board.clock_hz}u", "PED_BOARD_NAME": f'"{t.board}"',
-            **t.extra_defines}
+            **battery, **t.extra_defines}
 
 
 def link_flags(t: Target, map_file: Path) -> list[str]:
@@ -130,6 +137,47 @@ def qemu_command(t: Target, elf: Path, serial: str = "stdio", power: str = "null
             "-serial", serial, "-serial", power,
             "-semihosting-config", "enable=on,target=native",
             "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off", "-kernel", str(elf)]
+
+
+PICO_EMULATOR_DIR = REPO_ROOT / "boards" / "pico" / "emulator"
+
+
+def rp2040js_command(t: Target, image: Path, serial: str = "stdio", control: str = "",
+                     console_commands: bool = False) -> list[str]:
+    """The rp2040js runner (boards/pico/emulator/run.mjs) on a UF2 image: UART0 on stdio or
+    `tcp:PORT`, the battery control socket on `control` (tcp:PORT), the battery wiring
+    (ADC channel, divider, reference, empty/full voltages) from board.toml."""
+    if t.emulator != "rp2040js":
+        raise PedError(f"target {t.name} does not run under rp2040js", "use --target pico")
+    if shutil.which("node") is None:
+        raise PedError("'node' is not installed (the Pico emulator is a Node.js program)",
+                       "install Node.js >= 18 (Debian: apt-get install nodejs npm), then "
+                       "run scripts/bootstrap.sh")
+    if not (PICO_EMULATOR_DIR / "node_modules" / "rp2040js" / "package.json").is_file():
+        raise PedError("rp2040js is not installed in boards/pico/emulator",
+                       "run scripts/bootstrap.sh (it runs `npm ci` there)")
+    b = load_board(t.board).battery
+    wiring = ",".join(str(b[k]) for k in ("adc_channel", "divider", "vref_mv", "empty_mv",
+                                          "full_mv"))
+    cmd = ["node", str(PICO_EMULATOR_DIR / "run.mjs"), str(image), "--serial", serial,
+           "--battery", wiring]
+    if control:
+        cmd += ["--control", control]
+    if console_commands:
+        cmd.append("--console-commands")
+    return cmd
+
+
+def emulator_command(t: Target, elf: Path) -> list[str]:
+    """The command that runs `elf` on target t's emulator with the console on stdio and
+    exits with the firmware's status (tests, profiling); [elf] for native."""
+    if t.qemu_machine:
+        return qemu_command(t, elf)
+    if t.emulator == "rp2040js":
+        return rp2040js_command(t, elf.with_suffix(".uf2"), console_commands=True)
+    if t.host:
+        return [str(elf)]
+    raise PedError(f"target {t.name} has no emulator", "run it on the board (ped flash)")
 
 
 # ---- image sizes and the budget ------------------------------------------------------------
@@ -231,11 +279,22 @@ def _run(cmd: list[str], **kw) -> str:
     return res.stdout
 
 
+def _logged(cmd: list[str], **kw) -> tuple[int, str]:
+    """Run a build tool: its log on the terminal with --verbose, else kept for the error."""
+    from pipeline.quiet import verbose
+
+    if verbose():
+        return subprocess.run(cmd, **kw).returncode, "(output above)"
+    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    tail = (res.stdout + res.stderr).strip().splitlines()[-40:]
+    return res.returncode, "; its log ends:\n" + "\n".join(tail) + "\n(--verbose shows it all)"
+
+
 def _ensure_platformio() -> None:
     if not (REPO_ROOT / ".piocore" / "packages" / "tool-scons" / "package.json").is_file():
-        res = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")])
-        if res.returncode != 0:
-            raise PedError("offline PlatformIO could not be prepared (output above)",
+        rc, log = _logged([sys.executable, str(REPO_ROOT / "scripts" / "setup_platformio.py")])
+        if rc != 0:
+            raise PedError(f"offline PlatformIO could not be prepared{log}",
                            "run scripts/bootstrap.sh")
 
 
@@ -245,10 +304,9 @@ def build(name: str, model: Path | None = None) -> ImageSize:
     env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)),  # refused here if no model
                PED_BUDGET_BY_CALLER="1")  # checked below, as a PedError
     _ensure_platformio()
-    res = subprocess.run(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
-    if res.returncode != 0:
-        raise PedError(f"`pio run -e {t.name}` failed (output above)",
-                       "fix the first error it shows")
+    rc, log = _logged(pio_command("run", "-e", t.name), cwd=REPO_ROOT, env=env)
+    if rc != 0:
+        raise PedError(f"`pio run -e {t.name}` failed{log}", "fix the first error it shows")
     return check_budget(t, t.elf(), t.elf().parent / "firmware.map")
 
 

@@ -18,7 +18,8 @@ Run profiling (`profile_run`, via `ped profile --dataset X` / `ped run`): the ru
 generated stages (build/<dataset>/firmware) are measured the same way; their cycles go to
 `profile/<target>.json` in the run directory (nothing upstream is rewritten), and codegen for
 that target puts them into the stage table the scheduler admits stages with.
-Only QEMU targets are profiled: native time is wall-clock (noisy) and its serial is a pty.
+Only targets with simulated time are profiled: QEMU (-icount) and the Pico under rp2040js
+(its Cortex-M0+ cycle model); native time is wall-clock (noisy) and its serial is a pty.
 QEMU runs at `DEPLOY_ICOUNT_SHIFT` = `firmware_build.ICOUNT_SHIFT`, the one shift every QEMU
 run of the project uses.
 """
@@ -47,6 +48,7 @@ from pipeline.firmware_build import (
     Target,
     _ensure_platformio,
     compile_flags,
+    emulator_command,
     get_target,
     object_sizes,
     pio_command,
@@ -132,10 +134,10 @@ def measure_model_dir(target: str, model: Path) -> tuple[list[Measurement], int]
     """Build `model` (a generated model directory) into firmware/profile for `target`, run it,
     and return per-stage measurements (in stage order) and the board counter Hz."""
     t = get_target(target)
-    if not t.qemu_machine:
-        raise PedError(f"target {target} is not instruction-counted: its time is wall-clock "
-                       "and its serial a pty, so `ped profile` does not measure it",
-                       "profile on qemu-m4 or qemu-m3")
+    if not (t.qemu_machine or t.emulator):
+        raise PedError(f"target {target} is not emulated with simulated time: its time is "
+                       "wall-clock and its serial a pty, so `ped profile` does not measure it",
+                       "profile on qemu-m4, qemu-m3 or pico (rp2040js)")
     env = f"{t.name}-profile"
     _ensure_platformio()
     res = subprocess.run(pio_command("run", "-e", env), cwd=REPO_ROOT, capture_output=True,
@@ -145,11 +147,12 @@ def measure_model_dir(target: str, model: Path) -> tuple[list[Measurement], int]
         raise PedError(f"`pio run -e {env}` failed:\n{res.stdout[-3000:]}{res.stderr[-1000:]}",
                        "fix the first compiler error it shows")
     elf = PIO_BUILD_DIR / env / t.program_name
-    out = subprocess.run(qemu_at_shift(t, elf), capture_output=True, text=True,
-                         timeout=600).stdout
+    cmd = qemu_at_shift(t, elf) if t.qemu_machine else emulator_command(t, elf)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                         stdin=subprocess.DEVNULL).stdout
     if "PROFILE done" not in out:
-        raise PedError(f"{env} did not finish under QEMU:\n{out[-2000:]}",
-                       "run the QEMU command by hand (pipeline.firmware_build.qemu_command)")
+        raise PedError(f"{env} did not finish under its emulator:\n{out[-2000:]}",
+                       f"run it by hand: {' '.join(cmd)}")
     m = re.search(r"^PROFILE hz (\d+) cpu (\d+)", out, re.M)
     assert m is not None
     hz, cpu = int(m.group(1)), int(m.group(2))
@@ -270,10 +273,13 @@ def write_profile(target: str, prof: dict) -> Path:
     prof["model"] = {k: v for k, v in model.items()
                      if k not in ("relative_error", "loo_relative_error")}
     prof.update({"board": t.board, "target": t.name, **compiler_info(t),
-                 "cycles_unit": "target CPU cycles (board_cpu_hz; QEMU -icount: instruction "
-                                f"time, shift={DEPLOY_ICOUNT_SHIFT})",
+                 "cycles_unit": ("target CPU cycles (board_cpu_hz; QEMU -icount: instruction "
+                                 f"time, shift={DEPLOY_ICOUNT_SHIFT})" if t.qemu_machine else
+                                 "target CPU cycles (board_cpu_hz; rp2040js: its per-"
+                                 "instruction Cortex-M0+ cycle model)" if t.emulator else
+                                 "target CPU cycles (board_cpu_hz)"),
                  "icount_shift": DEPLOY_ICOUNT_SHIFT if t.qemu_machine else None,
-                 "noisy": not t.qemu_machine})
+                 "noisy": not (t.qemu_machine or t.emulator)})
     path = profile_path(target)
     path.write_text(json.dumps(prof, indent=1, sort_keys=True) + "\n")
     return path

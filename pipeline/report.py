@@ -1,8 +1,10 @@
 """`ped report`: one markdown report, plots and metrics.json for a dataset's run.
 
-Reads only finished artifacts: teacher/metrics.json, students/metrics.json,
-tflite/eval.json and, per HIL target, hil/<target>/summary.json and sweep.json. Missing
-parts are reported as missing, never invented.
+Reads only finished artifacts: data/dataset.json (split sizes, class names),
+teacher/metrics.json, students/metrics.json, tflite/eval.json and stages.json and, per HIL
+target, hil/<target>/summary.json, sweep.json and sweep.jsonl. Missing parts are reported as
+missing, never invented. Every accuracy comes with its test-split size and a 95% Wilson
+interval (`pipeline.stats`); a split under 100 samples is flagged.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from pipeline.stats import accuracy_cell, split_note
+
 
 def _load(path: Path) -> dict | list | None:
     return json.loads(path.read_text()) if path.is_file() else None
@@ -22,6 +26,37 @@ def _load(path: Path) -> dict | list | None:
 
 def _pct(v) -> str:
     return "–" if v is None else f"{100 * v:.1f}"
+
+
+def test_split_size(run_root: Path) -> int | None:
+    """Samples in the run's test split (data/dataset.json), None before `ped data`."""
+    meta = _load(run_root / "data" / "dataset.json")
+    return int(sum(meta["counts"]["test"])) if meta else None
+
+
+def stage0_answer(run_root: Path) -> dict | None:
+    """The "stage 0" answer (no stage completed, e.g. a deadline shorter than stage 1): the
+    stage table's default class, which `ped quantize` sets to the most frequent training
+    class; with its name, training count and accuracy on the test split."""
+    meta = _load(run_root / "data" / "dataset.json")
+    table = _load(run_root / "tflite" / "stages.json")
+    if not (meta and table):
+        return None
+    c = int(table["default_class"])
+    train, test = meta["counts"]["train"], meta["counts"]["test"]
+    return {"class": c, "name": meta["class_names"][c], "train_count": int(train[c]),
+            "train_total": int(sum(train)), "is_prior": train[c] == max(train),
+            "test_accuracy": test[c] / sum(test) if sum(test) else None,
+            "test_n": int(sum(test))}
+
+
+def stage0_in_sweep(run_root: Path, target: str) -> dict:
+    """Deadline-sweep answers given at stage 0, and how many were the default class."""
+    path = run_root / "hil" / target / "sweep.jsonl"
+    recs = [json.loads(ln) for ln in path.read_text().splitlines() if ln.strip()] \
+        if path.is_file() else []
+    zero = [r["done"]["class"] for r in recs if r["done"]["stages"] == 0]
+    return {"answers": len(zero), "classes": sorted(set(zero))}
 
 
 def plot_accuracy_vs_cost(distill: dict, teacher: dict, out: Path) -> Path:
@@ -77,34 +112,41 @@ def write_report(run_root: Path) -> list[Path]:
     hil = {p.parent.name: _load(p) for p in sorted((run_root / "hil").glob("*/summary.json"))}
     sweeps = {t: s for t in hil if (s := _load(run_root / "hil" / t / "sweep.json"))}
     name = run_root.name
-    lines = [f"# ped report: {name}", ""]
+    n_test = test_split_size(run_root)
+    prior = stage0_answer(run_root)
+    lines = [f"# ped report: {name}", "", f"Accuracies in %; {split_note(n_test)}.", ""]
     files: list[Path] = []
-    metrics: dict = {"dataset": name, "teacher": teacher, "distill": distill,
+    metrics: dict = {"dataset": name, "test_samples": n_test, "stage0": prior,
+                     "teacher": teacher, "distill": distill,
                      "quantize": quant, "hil": hil, "sweep": sweeps}
     if teacher:
         lines += ["## Teacher", "",
-                  f"test accuracy {_pct(teacher['test_accuracy'])}%, {teacher['params']:,} "
-                  f"params, {teacher['macs']:,} MACs", ""]
+                  f"test accuracy {accuracy_cell(teacher['test_accuracy'], n_test)}%, "
+                  f"{teacher['params']:,} params, {teacher['macs']:,} MACs", ""]
     if distill and teacher:
         files.append(plot_accuracy_vs_cost(distill, teacher, out / "accuracy_vs_cost.png"))
         lines += ["## Distillation (float, test split)", "",
-                  "| stage | cum. MACs | B-DISTIL % | RESCHED % | NO-RESCHED % |",
+                  "| stage | cum. MACs | B-DISTIL % | RESCHED % | NO-RESCHED % (its MACs) |",
                   "|---|---|---|---|---|"]
         res = {r["stage"]: r for r in distill.get("resched", [])}
         nor = {r["stage"]: r for r in distill.get("no_resched", [])}
         for r in distill["bdistil"]:
             k = r["stage"]
-            lines.append(f"| {k} | {r['cumulative_macs']:,} | {_pct(r['test_accuracy'])} | "
-                         f"{_pct(res.get(k, {}).get('test_accuracy'))} | "
-                         f"{_pct(nor.get(k, {}).get('test_accuracy'))} |")
+            lines.append(f"| {k} | {r['cumulative_macs']:,} | "
+                         f"{accuracy_cell(r['test_accuracy'], n_test)} | "
+                         f"{accuracy_cell(res.get(k, {}).get('test_accuracy'), n_test)} | "
+                         f"{accuracy_cell(nor.get(k, {}).get('test_accuracy'), n_test)}"
+                         + (f" ({nor[k]['cumulative_macs']:,})" if k in nor else "") + " |")
         lines += ["", "![accuracy vs cost](accuracy_vs_cost.png)", ""]
     if quant:
         lines += ["## Int8 on the host", "",
                   "| stage | float % | LiteRT-REF % | TFLM % | REF≠TFLM elements |",
                   "|---|---|---|---|---|"]
+        nq = quant.get("n_samples")
         for k in range(len(quant["float"])):
-            lines.append(f"| {k + 1} | {_pct(quant['float'][k])} | "
-                         f"{_pct(quant['litert_ref'][k])} | {_pct(quant['tflm'][k])} | "
+            lines.append(f"| {k + 1} | {accuracy_cell(quant['float'][k], nq)} | "
+                         f"{accuracy_cell(quant['litert_ref'][k], nq)} | "
+                         f"{accuracy_cell(quant['tflm'][k], nq)} | "
                          f"{quant['litert_ref_vs_tflm_diff_elements'][k]}/"
                          f"{quant['int8_output_elements'][k]} |")
         lines.append("")
@@ -122,8 +164,10 @@ def write_report(run_root: Path) -> list[Path]:
                   "cycles |", "|---|---|---|---|"]
         for k, a in enumerate(s["device_accuracy"]):
             host = quant["tflm"][k] if quant else None
-            lines.append(f"| {k + 1} | {_pct(a)} | {_pct(host)} | {s['median_cycles'][k]:,.0f} |")
-        lines.append("")
+            lines.append(f"| {k + 1} | {accuracy_cell(a, s['samples'])} | "
+                         f"{accuracy_cell(host, quant.get('n_samples') if quant else None)} | "
+                         f"{s['median_cycles'][k]:,.0f} |")
+        lines += ["", f"Device: {split_note(s['samples'], 'samples streamed')}.", ""]
         if target.startswith("qemu"):
             lines += ["Cycles on QEMU are instruction time (`-icount`), not real Cortex-M cycles.",
                       ""]
@@ -142,9 +186,29 @@ def write_report(run_root: Path) -> list[Path]:
             for r in rows:
                 reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items() if v)
                 stage = f"{r['mean_stage']:.2f}" if r["mean_stage"] is not None else "-"
-                lines.append(f"| {r['deadline_us']:,} | {r['n']} | {_pct(r['accuracy'])} | "
-                             f"{stage} | {reasons} |")
+                lines.append(f"| {r['deadline_us']:,} | {r['n']} | "
+                             f"{accuracy_cell(r['accuracy'], r['n'])} | {stage} | {reasons} |")
+            n_sweep = max((r["n"] for r in rows), default=0)
+            lines += ["", f"Sweep: {split_note(n_sweep, 'samples per deadline')}."]
+            zero = stage0_in_sweep(run_root, target)
+            if zero["answers"] and prior:
+                same = zero["classes"] == [prior["class"]]
+                lines.append(f"{zero['answers']} sweep answers came at stage 0 (deadline "
+                             f"shorter than stage 1): "
+                             + (f"all class {prior['class']} ('{prior['name']}'), the prior."
+                                if same else f"classes {zero['classes']}, NOT the prior "
+                                f"{prior['class']}: the firmware's default class is wrong."))
             lines.append("")
+    if prior:
+        lines += ["## Stage 0 (no stage completed)", "",
+                  f"When the deadline is shorter than stage 1 (or the battery is already low) "
+                  f"the device answers the class prior: class {prior['class']} "
+                  f"('{prior['name']}'), the most frequent training class "
+                  f"({prior['train_count']:,} of {prior['train_total']:,} training samples)"
+                  + ("" if prior["is_prior"] else
+                     " -- NOT the most frequent training class: the stage table is wrong")
+                  + f"; on the test split it would score "
+                  f"{accuracy_cell(prior['test_accuracy'], prior['test_n'])}%.", ""]
     missing = [n for n, v in (("teacher", teacher), ("distill", distill), ("quantize", quant))
                if v is None] + ([] if hil else ["hil"])
     if missing:

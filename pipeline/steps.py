@@ -27,6 +27,7 @@ class Context:
     progress: bool = True
     overrides: dict = field(default_factory=dict)  # e.g. {"epochs": 3} for quick runs
     fold: int | None = None  # group splits: hold out another block of groups
+    model_key: str | None = None  # text mode's m-model-[key]; kept in the run once given
 
     @property
     def run(self) -> RunDir:
@@ -100,9 +101,9 @@ def step_data(ctx: Context, recipe: Recipe | None = None) -> Dataset:
 
 
 def step_teacher(ctx: Context) -> dict:
+    recipe = resolve_recipe(ctx)  # an unknown dataset is refused before TensorFlow loads
     from pipeline.teacher import train_teacher
 
-    recipe = resolve_recipe(ctx)
     ds = step_data(ctx, recipe)
     run = ctx.run
     inputs = {
@@ -152,10 +153,27 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
         with np.load(run.path("teacher", "logits.npz")) as z:
             logits = {s: z[s] for s in z.files}
         return distill_run(ds, logits, teacher_metrics, cfg, out, baselines, ctx.log,
-                           resume_key=sha256_json(inputs))
+                           resume_key=sha256_json(inputs),
+                           teacher_model=run.path("teacher", "model.keras"))
 
     run_step(run, "distill", inputs, produce, ctx.force, ctx.log)
     return json.loads(run.path("students", "metrics.json").read_text())
+
+
+def model_key(ctx: Context) -> str:
+    """The run's model key (`m-model-[key]`, the runner's test entry): `ctx.model_key` (then
+    kept in `<run>/model_key.txt` for later steps), else the kept one, else the run's name."""
+    from pipeline.mlperf import check_model_key, default_model_key
+
+    kept = ctx.run.path("model_key.txt")
+    if ctx.model_key:
+        check_model_key(ctx.model_key)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(ctx.model_key + "\n")
+        return ctx.model_key
+    if kept.is_file():
+        return check_model_key(kept.read_text().strip())
+    return default_model_key(ctx.run.root.name)
 
 
 def step_codegen(ctx: Context, target: str | None = None) -> dict:
@@ -176,14 +194,15 @@ def step_codegen(ctx: Context, target: str | None = None) -> dict:
         raise PedError(f"no stage table at {stages_json}",
                        f"run `ped quantize --dataset {ctx.dataset}` first")
     measured = run.path("profile", f"{target}.json") if target else None
-    inputs = {"stages.json": sha256_file(stages_json)} \
+    key = model_key(ctx)
+    inputs = {"stages.json": sha256_file(stages_json), "model_key": key} \
         | {f.name: sha256_file(f) for f in sorted(tdir.glob("stage_*.tflite"))} \
         | {"code": source_hash()} \
         | ({"measured": sha256_file(measured)} if measured and measured.is_file() else {})
     out = run.path("firmware")
 
     def produce():
-        spec = BundleSpec.from_stages_json(tdir)
+        spec = dc_replace(BundleSpec.from_stages_json(tdir), key=key)
         if measured is not None and measured.is_file():
             cycles = json.loads(measured.read_text())["cycles"]
             if len(cycles) == len(spec.stages):
@@ -284,7 +303,7 @@ def supported_ops() -> frozenset[str] | None:
     return frozenset(SUPPORTED_OPS)
 
 
-EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3")
+EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3", "pico")  # the harness starts these
 
 
 def _tree_hash(*dirs: Path, pattern: str = "*") -> str:
@@ -316,6 +335,9 @@ def step_build(ctx: Context, target: str) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         image = out / t.elf().name
         shutil.copy2(t.elf(), image)
+        for extra in (t.elf().with_suffix(".uf2"), t.elf().with_suffix(".bin")):
+            if extra.is_file():  # the Pico's flashable images
+                shutil.copy2(extra, out / extra.name)
         info = out / "size.json"
         info.write_text(json.dumps({"flash": size.flash, "ram": size.ram}, indent=2))
         return [image, info], {"flash": size.flash, "ram": size.ram}
@@ -392,7 +414,7 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
             n = boards if fn is not hil.battery_drop else 1
             with contextlib.ExitStack() as stack:
                 started = [stack.enter_context(targets.running(target, image)) for _ in range(n)]
-                cfg.url = started[0].url
+                cfg.url, cfg.power = started[0].url, started[0].power
                 cfg.devices = ([(f"{target}#{k}", t.url) for k, t in enumerate(started)]
                                if n > 1 else [])
                 return fn(cfg, *a, log=ctx.log)

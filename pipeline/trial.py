@@ -106,7 +106,7 @@ def step_trial(ctx, target: str, port: str | None, duration: float | None,
                       expected_hash=bundle_hash(run.path("tflite")), run_dir=str(run.root))
     if port is None:
         with targets.running(target, image) as t:
-            cfg.url = t.url
+            cfg.url, cfg.power = t.url, t.power
             stats = TrialRunner(cfg, windows, labels, log=ctx.log).run()
     else:
         stats = TrialRunner(cfg, windows, labels, log=ctx.log).run()

@@ -108,3 +108,29 @@ def test_refusal_leaves_nothing_behind(tmp_path, capsys):
     after = sorted(CACHE_DIR.glob("*")) if CACHE_DIR.exists() else []
     assert before == after
     assert not (tmp_path / "b" / "bad").exists()
+
+
+@pytest.mark.parametrize("content,match", [
+    (b"label,a,b\n0,1,2\n1,3,4\n", r"not a zip/npz archive: looks like text/CSV \(first line: "
+                                   r"'label,a,b'\)"),
+    (b"", "not a zip/npz archive: looks like an empty file"),
+    (b"just some notes\n", "not a zip/npz archive: looks like text"),
+    (b"\x1f\x8b\x08\x00rest", "looks like gzip-compressed data"),
+    (b"\x80\x04\x95\x10", "looks like a Python pickle"),
+    (b"\x00\xff\x13\x37\xde\xad", "looks like binary data starting 00 ff 13 37"),
+])
+def test_a_file_that_is_not_an_npz_says_what_it_is(tmp_path, content, match):
+    path = tmp_path / "data.npz"
+    path.write_bytes(content)
+    with pytest.raises(PedError, match=match) as err:
+        read_custom(path)
+    assert "object (ragged or pickled)" not in err.value.problem and err.value.fix
+
+
+def test_a_single_npy_saved_as_npz_is_named(tmp_path):
+    path = tmp_path / "x.npz"
+    with path.open("wb") as fh:
+        np.save(fh, np.zeros((4, 3)))
+    with pytest.raises(PedError, match=r"looks like a single \.npy array") as err:
+        read_custom(path)
+    assert "np.savez" in err.value.fix

@@ -87,3 +87,31 @@ def test_game_objective_runs_with_bounded_alpha(problem, tmp_path):
     r = run_bdistil(problem, TEACHER_MACS, cfg, tmp_path, log=lambda m: None)
     assert len(r.stages) == 1
     assert 0.0 <= r.stages[0].record["alpha"] <= 1.5 * cfg.bound
+
+
+def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
+    """views (labelled by the quick teacher), cosine edge, line search, corrective, bands."""
+    from sklearn.linear_model import LogisticRegression
+
+    ds = problem.ds
+    flat = {s: ds.x[s].reshape(len(ds.x[s]), -1) for s in SPLITS}
+    lr = LogisticRegression(max_iter=500).fit(flat["train"], ds.y["train"])
+    logits = {s: lr.decision_function(flat[s]) for s in SPLITS}
+
+    def teacher(x):
+        return lr.decision_function(x.reshape(len(x), -1))
+
+    cfg = dataclasses.replace(CFG, gamma=0.0, views=1, edge="cosine", line_search=True,
+                              corrective=True, bands=2.0, per_band=2)
+    runs = []
+    for k in range(2):
+        p = Problem.build(ds, logits, teacher, cfg.views, cfg.seed)
+        assert len(p.x["fit"]) == 2 * len(ds.x["train"])
+        np.testing.assert_array_equal(p.y["fit"][len(ds.y["train"]):], ds.y["train"])
+        runs.append(run_bdistil(p, TEACHER_MACS, cfg, tmp_path / str(k), log=lambda m: None))
+    a, b = runs
+    assert [s.record["candidate"] for s in a.stages] == [s.record["candidate"] for s in b.stages]
+    assert [s.record["alpha"] for s in a.stages] == [s.record["alpha"] for s in b.stages]
+    np.testing.assert_array_equal(a.f["test"], b.f["test"])
+    for s in a.stages:
+        assert s.record["val_gain"] >= cfg.min_gain and 0 < s.record["alpha"] <= cfg.bound

@@ -1,6 +1,6 @@
 """HIL end to end on real generated code: a two-stage ensemble (with a connection) is
-quantized, generated as C, built for `native` and `qemu-m4`, and streamed through the
-harness; every stage's int32 scores must equal TFLM + the fixed-point aggregation. Also:
+quantized, generated as C, built for `native`, `qemu-m4` and `pico` (rp2040js), and streamed
+through the harness; every stage's int32 scores must equal TFLM + the fixed-point aggregation. Also:
 resume after the device is killed mid-run, refusal of a device with another bundle, a link
 that flips, drops and inserts bytes and is cut and the device reset mid-run (our fault relay,
 seeded), and a farm of emulated boards that loses one mid-run."""
@@ -13,6 +13,7 @@ import shutil
 from collections import Counter
 
 import pytest
+from aggregation_check import check_device_against_float_ensemble
 from ensemble_fixture import build_tiny_ensemble
 
 from pipeline.codegen import BundleSpec, generate
@@ -43,6 +44,8 @@ def _image(root, target):
     dst = root / "bin" / target / t.elf().name
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(t.elf(), dst)
+    if t.elf().with_suffix(".uf2").is_file():  # the Pico's image
+        shutil.copy2(t.elf().with_suffix(".uf2"), dst.with_suffix(".uf2"))
     return dst
 
 
@@ -52,7 +55,7 @@ def _cfg(root, target, expected_hash):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["native", "qemu-m4"])
+@pytest.mark.parametrize("target", ["native", "qemu-m4", "qemu-m3", "pico"])
 def test_device_scores_equal_the_host_bit_for_bit(bundle, target):
     root, ds, xq, expected, digest = bundle
     image = _image(root, target)
@@ -63,6 +66,10 @@ def test_device_scores_equal_the_host_bit_for_bit(bundle, target):
     assert summary["samples"] == N and summary["bit_exact_samples"] == N
     lines = (cfg.out_dir / "results.jsonl").read_text().splitlines()
     assert len(lines) == N and all(json.loads(x)["bit_exact"] for x in lines)
+    # and, independently of the aggregation plan, within the float ensemble's error bound
+    check = check_device_against_float_ensemble(root / "tflite", cfg.out_dir / "results.jsonl",
+                                                ds.x["test"][:N])
+    assert check["checked"] == 2 * N and check["clear_margin"] > 0
 
 
 @pytest.mark.slow
@@ -176,3 +183,21 @@ def test_stratified_sample_holds_every_class_and_is_seeded():
     assert (a == hil.stratified_indices(y, 20, seed=1)).all()
     assert not (a == hil.stratified_indices(y, 20, seed=2)).all()
     assert (hil.stratified_indices(y, 500) == np.arange(100)).all()  # the whole split
+
+
+@pytest.mark.slow
+def test_pico_battery_drop_through_the_adc_stops_the_run(bundle):
+    """The harness drains the emulated battery the Pico's ADC reads; the firmware's own
+    threshold check stops inference (reason battery), ending with a stage-0 answer. The drain
+    (permille per 10^9 active cycles) puts the crossing about ten inferences (~0.5 M cycles
+    each on the Cortex-M0+) in."""
+    root, ds, xq, _, digest = bundle
+    image = _image(root, "pico")
+    cfg = _cfg(root, "pico", digest)
+    with targets.running("pico", image) as t:
+        cfg.url, cfg.power = t.url, t.power
+        assert cfg.power is not None
+        out = hil.battery_drop(cfg, xq, ds.y["test"][:N], drain=150_000, n=N,
+                               log=lambda _: None)
+    assert "battery" in out["reasons"] and out["reasons"][-1] == "battery"
+    assert out["stages"][-1] == 0 and out["reasons"][0] == "all"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
+
+import pytest
 
 from pipeline.manifest import RunDir, run_step
 
@@ -62,7 +63,7 @@ def test_failed_step_keeps_earlier_steps(tmp_path):
     def boom():
         raise RuntimeError("crash")
 
-    with contextlib.suppress(RuntimeError):
+    with pytest.raises(RuntimeError, match="crash"):
         run_step(run, "later", {}, boom, log=lambda _: None)
     steps = json.loads(run.manifest_path.read_text())["steps"]
     assert "thing" in steps and "later" not in steps

@@ -27,7 +27,10 @@ def test_connection_and_input_quantization_are_identical(tiny):
     s2_in, _ = io_quant(stages[1].tflite)
     assert s2_in[0] == s1_in[0]  # one quantization of x for the whole ensemble
     assert s2_in[1] == s1_out[1]  # the feature map passes as int8 bytes, untouched
-    assert stages[1].inputs[1] | {} == stages[1].inputs[1]
+    # and the stage table records the same numbers codegen will read
+    quant = ("scale", "zero_point")
+    assert [stages[1].inputs[1][k] for k in quant] == [stages[0].outputs[1][k] for k in quant]
+    assert [stages[1].inputs[0][k] for k in quant] == [stages[0].inputs[0][k] for k in quant]
 
 
 def test_tensor_order_is_documented_order(tiny):
@@ -80,12 +83,14 @@ def test_layer_without_int8_builtin_is_refused_with_its_name():
 
     x = keras.Input((8,), name="x")
     h = keras.layers.Lambda(lambda t: tf.math.cumsum(t, axis=-1), name="cumsum_layer")(x)
-    m = keras.Model(x, keras.layers.Dense(3)(h), name="weird")
+    m = keras.Model(x, keras.layers.Dense(3)(h), name="student_model")
     rep = [[np.random.default_rng(i).normal(size=(1, 8)).astype(np.float32)] for i in range(8)]
     with pytest.raises(PedError) as err:
         tfl = convert_int8(m, rep)
-        check_model(tfl, "weird", None)
-    assert "weird" in err.value.problem or "CUMSUM" in err.value.problem
+        check_model(tfl, "stage_07", None)
+    # the stage, the op and the Keras layer it came from, not the conversions around it
+    assert err.value.problem.startswith("stage_07: op 1 CUMSUM"), err.value.problem
+    assert "cumsum_layer" in err.value.problem, err.value.problem
 
 
 def test_connection_into_a_concatenation_repins_the_producer(tmp_path):

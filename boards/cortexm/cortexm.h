@@ -2,7 +2,9 @@
  * cortexm.h - ARMv6-M/ARMv7-M core helpers shared by the Cortex-M boards (header only, no
  * state: each board keeps its own). Interrupt masking, NVIC, reset, and a 64-bit cycle
  * counter made of SysTick (24 bits at the core clock) plus a wrap count kept by the board's
- * SysTick_Handler. Written from the ARMv7-M Architecture Reference Manual.
+ * SysTick_Handler. Written from the ARMv7-M and ARMv6-M Architecture Reference Manuals (B3.4
+ * NVIC: ISER/ISPR/ICPR at 0xE000E100/200/280, one bit per IRQ, 32 IRQs per register; B3.3
+ * SysTick); everything here also exists on ARMv6-M (Cortex-M0/M0+).
  */
 #ifndef PED_CORTEXM_H
 #define PED_CORTEXM_H
@@ -13,8 +15,10 @@
 #define CM_SYST_CSR CM_REG32(0xE000E010u)
 #define CM_SYST_RVR CM_REG32(0xE000E014u)
 #define CM_SYST_CVR CM_REG32(0xE000E018u)
-#define CM_NVIC_ISER0 CM_REG32(0xE000E100u)
-#define CM_NVIC_ICPR0 CM_REG32(0xE000E280u)
+/* NVIC set-enable / set-pending / clear-pending: one 32-bit register per 32 IRQs */
+#define CM_NVIC_ISER(irq) CM_REG32(0xE000E100u + 4u * ((irq) >> 5))
+#define CM_NVIC_ISPR(irq) CM_REG32(0xE000E200u + 4u * ((irq) >> 5))
+#define CM_NVIC_ICPR(irq) CM_REG32(0xE000E280u + 4u * ((irq) >> 5))
 #define CM_SCB_ICSR CM_REG32(0xE000ED04u)
 #define CM_SCB_AIRCR CM_REG32(0xE000ED0Cu)
 #define CM_SCB_CPACR CM_REG32(0xE000ED88u)
@@ -32,8 +36,9 @@ static inline void cm_irq_restore(uint32_t primask)
     __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
 }
 
-static inline void cm_nvic_enable(uint32_t irq) { CM_NVIC_ISER0 = 1u << irq; }
-static inline void cm_nvic_clear_pending(uint32_t irq) { CM_NVIC_ICPR0 = 1u << irq; }
+static inline void cm_nvic_enable(uint32_t irq) { CM_NVIC_ISER(irq) = 1u << (irq & 31u); }
+static inline void cm_nvic_set_pending(uint32_t irq) { CM_NVIC_ISPR(irq) = 1u << (irq & 31u); }
+static inline void cm_nvic_clear_pending(uint32_t irq) { CM_NVIC_ICPR(irq) = 1u << (irq & 31u); }
 
 /* SysTick free-running from the core clock, interrupting on every wrap (2^24 cycles). */
 static inline void cm_systick_start(void)

@@ -36,6 +36,9 @@ uint32_t board_cycles_hz(void) { return 1000000u; }
 uint32_t board_cpu_hz(void) { return CPU_HZ; }
 uint64_t board_cycles(void) { return (uint64_t)esp_timer_get_time(); }
 
+/* board_cycles() already counts microseconds */
+uint64_t board_micros(void) { return board_cycles(); }
+
 static void wake(void) { xTaskNotifyGive(g.main_task); }
 
 static void on_deadline(void *arg)

@@ -52,6 +52,9 @@ void SysTick_Handler(void)
 
 uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps); }
 
+/* SysTick counts the 25 MHz core clock: under -icount, instruction time */
+uint64_t board_micros(void) { return board_cycles() / (MPS2_CLOCK_HZ / 1000000u); }
+
 static void timer_stop(uint32_t base, uint32_t irq)
 {
     TIMER_CTRL(base) = 0;

@@ -10,7 +10,9 @@
  * host cannot stretch a stage: time advances only while the firmware runs, like a cycle
  * counter (or QEMU -icount). board_sleep() then skips ahead to the armed deadline, as QEMU's
  * `-icount sleep=off` does. PED_NATIVE_CLOCK=wall in the environment selects the wall clock
- * (CLOCK_MONOTONIC) instead, for real-time runs against a host harness.
+ * (CLOCK_MONOTONIC) instead, for real-time runs against a host harness. board_micros() is
+ * always wall time (CLOCK_MONOTONIC): the timestamps a benchmark runner compares with its own
+ * clock.
  * The battery spends charge per active cycle: time inside board_sleep() costs nothing.
  */
 #define _GNU_SOURCE
@@ -38,6 +40,7 @@
 static struct {
     clockid_t clock;
     struct timespec t0;
+    struct timespec wall0;       /* CLOCK_MONOTONIC at board_init, for board_micros() */
     uint64_t skipped;            /* ns board_sleep() jumped over (CPU clock only) */
     uint64_t idle;               /* ns spent in board_sleep(): no battery drain */
     int pty;
@@ -69,6 +72,15 @@ uint64_t board_cycles(void)
     clock_gettime(g.clock, &now);
     return (uint64_t)(now.tv_sec - g.t0.tv_sec) * 1000000000u + (uint64_t)now.tv_nsec -
            (uint64_t)g.t0.tv_nsec + g.skipped;
+}
+
+uint64_t board_micros(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)(now.tv_sec - g.wall0.tv_sec) * 1000000000 +
+                 (int64_t)(now.tv_nsec - g.wall0.tv_nsec);
+    return (uint64_t)ns / 1000u;
 }
 
 uint32_t board_cycles_hz(void) { return CPU_HZ; }
@@ -168,6 +180,7 @@ ped_status_t board_init(void)
     const char *clock = getenv("PED_NATIVE_CLOCK");
     g.clock = (clock && strcmp(clock, "wall") == 0) ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
     clock_gettime(g.clock, &g.t0);
+    clock_gettime(CLOCK_MONOTONIC, &g.wall0);
     ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

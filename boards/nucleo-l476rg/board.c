@@ -32,6 +32,9 @@ uint32_t board_cycles_hz(void) { return CPU_HZ; }
 uint32_t board_cpu_hz(void) { return CPU_HZ; }
 uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps); }
 
+/* from the core-clock cycle counter */
+uint64_t board_micros(void) { return board_cycles() / (CPU_HZ / 1000000u); }
+
 void SysTick_Handler(void)
 {
     g.systick_wraps++;

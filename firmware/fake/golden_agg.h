@@ -13,6 +13,9 @@
 #define GOLDEN_ZERO_POINT_2 (5)
 #define GOLDEN_ZERO_POINT_3 (127)
 #define GOLDEN_ZERO_POINT_4 (-3)
+/* S * log2(e) = GOLDEN_PROB_MULTIPLIER * 2^-GOLDEN_PROB_SHIFT (ped/probability.h) */
+#define GOLDEN_PROB_MULTIPLIER 20801
+#define GOLDEN_PROB_SHIFT 32u
 /* tables are unused in some files that include this header */
 #define GOLDEN_TABLE static const __attribute__((unused))
 /* [stage][sample][class] */

@@ -2,6 +2,7 @@
 #include "ped_model.h"
 
 #include "fake_stages.h"
+#include "golden_agg.h"
 
 static const ped_stage_t stages[FAKE_N_STAGES] = {
     FAKE_STAGE(1, FAKE_STAGE_CYCLES), FAKE_STAGE(2, FAKE_STAGE_CYCLES),
@@ -18,4 +19,7 @@ const ped_model_t ped_model = {
     .default_class = 3,
     .stages = stages,
     .bundle_hash = hash,
+    .prob_multiplier = GOLDEN_PROB_MULTIPLIER,
+    .prob_shift = GOLDEN_PROB_SHIFT,
+    .key = "ped_demo",
 };

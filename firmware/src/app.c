@@ -1,4 +1,5 @@
-/* app.c - the device application: binary protocol + EEMBC text mode (see ped/app.h). */
+/* app.c - the device application: binary protocol, field trials, and the byte demultiplexer
+ * that hands text commands to the EEMBC text mode (eembc.c). See ped/app.h. */
 #include "ped/app.h"
 
 #include <string.h>
@@ -6,9 +7,6 @@
 #include "ped/board.h"
 
 enum { UNIT_NONE = 0, UNIT_BINARY = 1, UNIT_TEXT = 2 };
-
-/* text mode `infer N W`: a bound, so one command cannot keep the device busy for hours */
-#define PED_TEXT_MAX_RUNS 10000
 
 /* ---- binary replies ------------------------------------------------------------------ */
 
@@ -73,7 +71,7 @@ static void stage_sink(void *ctx, const ped_stage_report_t *r)
     send(app, PED_MSG_STAGE, (uint16_t)(p - app->payload));
 }
 
-static void run_inference(ped_app_t *app, const ped_infer_params_t *params)
+void ped_app_infer(ped_app_t *app, const ped_infer_params_t *params)
 {
     ped_infer(app->sched, app->input, params, stage_sink, app, &app->last);
     memcpy(app->last_scores, app->sched->acc, sizeof app->last_scores);
@@ -89,7 +87,7 @@ static void send_record(ped_app_t *app, const ped_trec_t *rec)
 static void trial_run_window(ped_app_t *app)
 {
     app->trial_quiet = 1;
-    run_inference(app, &app->trial_params);
+    ped_app_infer(app, &app->trial_params);
     app->trial_quiet = 0;
     const ped_result_t *r = &app->last;
     ped_trec_t rec;
@@ -274,7 +272,7 @@ static void on_packet(ped_app_t *app, const ped_packet_t *pk)
             .max_stages = pk->payload[4],
             .exit_margin = threshold > 0 ? threshold : 0,
         };
-        run_inference(app, &params);
+        ped_app_infer(app, &params);
         const ped_result_t *r = &app->last;
         uint8_t *p = ped_put_u8(app->payload, (uint8_t)r->stages_completed);
         p = ped_put_u8(p, (uint8_t)r->reason);
@@ -316,229 +314,6 @@ static void on_packet(ped_app_t *app, const ped_packet_t *pk)
     }
 }
 
-/* ---- EEMBC / MLPerf Tiny text mode --------------------------------------------------- */
-
-typedef struct {
-    char buf[PED_TEXT_LINE + 16];
-    size_t len;
-} line_t;
-
-static void l_str(line_t *l, const char *s)
-{
-    while (*s && l->len < sizeof l->buf) {
-        l->buf[l->len++] = *s++;
-    }
-}
-
-static void l_i32(line_t *l, int32_t v)
-{
-    char tmp[12];
-    int n = 0;
-    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10u);
-        u /= 10u;
-    } while (u);
-    if (v < 0) {
-        tmp[n++] = '-';
-    }
-    while (n && l->len < sizeof l->buf) {
-        l->buf[l->len++] = tmp[--n];
-    }
-}
-
-static void l_send(line_t *l)
-{
-    l_str(l, "\r\n");
-    board_serial_write((const uint8_t *)l->buf, l->len);
-    l->len = 0;
-}
-
-static void say(const char *a, const char *b)
-{
-    line_t l = {.len = 0};
-    l_str(&l, a);
-    l_str(&l, b);
-    l_send(&l);
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-static int32_t parse_u31(const char *s)
-{
-    int32_t v = 0;
-    if (!s || !*s) {
-        return -1;
-    }
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 100000000) {
-            return -1;
-        }
-        v = v * 10 + (*s - '0');
-    }
-    return v;
-}
-
-static void text_results(ped_app_t *app)
-{
-    line_t l = {.len = 0};
-    l_str(&l, "m-results-[");
-    for (uint16_t j = 0; j < app->model->n_classes; j++) {
-        if (j) {
-            l_str(&l, ",");
-        }
-        l_i32(&l, app->last_scores[j]);
-    }
-    l_str(&l, "]");
-    l_send(&l);
-}
-
-static void text_db(ped_app_t *app, char *arg1, char *arg2)
-{
-    uint32_t cap = app->model->input_len;
-    if (!arg1) {
-        say("e-[Command 'db' requires a subcommand]", "");
-    } else if (strcmp(arg1, "load") == 0) {
-        int32_t n = parse_u31(arg2);
-        if (n <= 0 || (uint32_t)n > cap) {
-            say("e-[db load N: N must be 1..input length]", "");
-        } else {
-            app->db_expect = (uint32_t)n;
-            app->input_have = 0;
-            line_t l = {.len = 0};
-            l_str(&l, "m-[Expecting ");
-            l_i32(&l, n);
-            l_str(&l, " bytes]");
-            l_send(&l);
-        }
-    } else if (strcmp(arg1, "print") == 0) {
-        static const char digits[] = "0123456789abcdef";
-        line_t l = {.len = 0};
-        for (uint32_t i = 0; i < app->input_have; i++) {
-            if (i % 8u == 0) {
-                l_str(&l, "m-buffer-");
-            }
-            uint8_t b = (uint8_t)app->input[i];
-            char hx[3] = {digits[b >> 4], digits[b & 15], 0};
-            l_str(&l, hx);
-            if ((i + 1) % 8u == 0 || i + 1 == app->input_have) {
-                l_send(&l);
-            } else {
-                l_str(&l, "-");
-            }
-        }
-    } else {
-        size_t n = strlen(arg1);
-        if (n & 1u) {
-            say("e-[Insufficent number of hex digits]", "");
-            return;
-        }
-        for (size_t i = 0; i < n; i += 2) {
-            int hi = hexval(arg1[i]), lo = hexval(arg1[i + 1]);
-            if (hi < 0 || lo < 0) {
-                say("e-[Invalid hex digit]", "");
-                return;
-            }
-            if (app->input_have < app->db_expect) {
-                app->input[app->input_have++] = (int8_t)(uint8_t)(hi * 16 + lo);
-                if (app->input_have == app->db_expect) {
-                    say("m-load-done", "");
-                    return;
-                }
-            }
-        }
-    }
-}
-
-static void on_text(ped_app_t *app, char *cmd)
-{
-    char *argv[4] = {0, 0, 0, 0};
-    int argc = 0;
-    for (char *p = cmd; *p && argc < 4;) {
-        while (*p == ' ' || *p == '\r' || *p == '\n') {
-            *p++ = 0;
-        }
-        if (*p) {
-            argv[argc++] = p;
-        }
-        while (*p && *p != ' ' && *p != '\r' && *p != '\n') {
-            p++;
-        }
-    }
-    if (argc == 0) {
-        return;
-    }
-    if (strcmp(argv[0], "name") == 0) {
-        line_t l = {.len = 0};
-        l_str(&l, "m-name-ped-[");
-        l_str(&l, board_name());
-        l_str(&l, "]");
-        l_send(&l);
-    } else if (strcmp(argv[0], "profile") == 0) {
-        say("m-profile-[ped B-DISTIL anytime ensemble]", "");
-        line_t l = {.len = 0};
-        l_str(&l, "m-model-[stages=");
-        l_i32(&l, app->model->n_stages);
-        l_str(&l, " classes=");
-        l_i32(&l, app->model->n_classes);
-        l_str(&l, " input=");
-        l_i32(&l, (int32_t)app->model->input_len);
-        l_str(&l, "]");
-        l_send(&l);
-    } else if (strcmp(argv[0], "db") == 0) {
-        text_db(app, argv[1], argv[2]);
-    } else if (strcmp(argv[0], "infer") == 0) {
-        int32_t n = argv[1] ? parse_u31(argv[1]) : 1;
-        int32_t w = argv[2] ? parse_u31(argv[2]) : 0;
-        if (n <= 0 || w < 0 || n > PED_TEXT_MAX_RUNS || w > PED_TEXT_MAX_RUNS) {
-            say("e-[infer N [W]: 1 <= N <= 10000, 0 <= W <= 10000]", "");
-        } else if (app->input_have < app->model->input_len) {
-            say("e-[input incomplete: load it with db load N and db HEX]", "");
-        } else {
-            ped_infer_params_t all = {.deadline_us = 0, .max_stages = 0, .exit_margin = 0};
-            line_t l = {.len = 0};
-            l_str(&l, "m-warmup-start-");
-            l_i32(&l, w);
-            l_send(&l);
-            for (int32_t i = 0; i < w; i++) {
-                run_inference(app, &all);
-            }
-            say("m-warmup-done", "");
-            l_str(&l, "m-infer-start-");
-            l_i32(&l, n);
-            l_send(&l);
-            uint64_t t0 = board_cycles();
-            for (int32_t i = 0; i < n; i++) {
-                run_inference(app, &all);
-            }
-            uint64_t dt = board_cycles() - t0;
-            say("m-infer-done", "");
-            uint64_t us = dt * 1000000u / board_cycles_hz();
-            l_str(&l, "m-lap-us-");
-            l_i32(&l, (int32_t)(us > 0x7FFFFFFF ? 0x7FFFFFFF : us));
-            l_send(&l);
-            text_results(app);
-        }
-    } else if (strcmp(argv[0], "results") == 0) {
-        text_results(app);
-    } else {
-        say("e-[Unknown command: ", argv[0]);
-    }
-    say("m-ready", "");
-}
-
 /* ---- byte demultiplexer -------------------------------------------------------------- */
 
 void ped_app_byte(ped_app_t *app, uint8_t byte)
@@ -548,8 +323,7 @@ void ped_app_byte(ped_app_t *app, uint8_t byte)
             return;
         }
         app->unit = byte < 0x20 ? UNIT_BINARY : UNIT_TEXT;
-        app->line_len = 0;
-        app->line_overflow = 0;
+        ped_eembc_start(&app->text);
     }
     if (app->unit == UNIT_BINARY) {
         ped_proto_err_t err = PED_PERR_NONE;
@@ -566,26 +340,9 @@ void ped_app_byte(ped_app_t *app, uint8_t byte)
         }
         return;
     }
-    /* text */
-    if (byte == 0) { /* a delimiter inside a text command: drop it, resynchronise */
+    /* text: the unit stays TEXT while the command runs, so no binary STAGE frames go out */
+    if (ped_eembc_byte(app, byte)) {
         app->unit = UNIT_NONE;
-        return;
-    }
-    if (byte == '%') { /* the unit stays TEXT while the command runs: no binary STAGE frames */
-        if (app->line_overflow) {
-            say("e-[command too long]", "");
-            say("m-ready", "");
-        } else {
-            app->line[app->line_len] = 0;
-            on_text(app, app->line);
-        }
-        app->unit = UNIT_NONE;
-        return;
-    }
-    if (app->line_len + 1u < sizeof app->line) {
-        app->line[app->line_len++] = (char)byte;
-    } else {
-        app->line_overflow = 1;
     }
 }
 

@@ -20,14 +20,16 @@ TIMEOUT_S = 120
 
 
 def testing_command(project_dir, env_name, target_name, build_dir):
-    """The program (native) or QEMU command line, from pipeline.firmware_build.TARGETS."""
+    """The program (native), QEMU or rp2040js command line (pipeline.firmware_build)."""
     if project_dir not in sys.path:
         sys.path.insert(0, project_dir)
-    from pipeline.firmware_build import get_target, qemu_command
+    from pathlib import Path
+
+    from pipeline.firmware_build import emulator_command, get_target
 
     target = get_target(target_name)
     elf = os.path.join(build_dir, env_name, target.program_name)
-    cmd = qemu_command(target, elf) if target.qemu_machine else [elf]
+    cmd = emulator_command(target, Path(elf))
     return ["timeout", str(TIMEOUT_S), *cmd]  # a hung program fails instead of blocking
 
 

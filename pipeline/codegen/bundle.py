@@ -31,6 +31,7 @@ class BundleSpec:
     n_classes: int
     default_class: int
     stages: tuple[StageSpec, ...]
+    key: str = "ped"  # model key for benchmark runners (ped_model_t.key), a plain identifier
 
     @property
     def bundle_hash(self) -> bytes:
@@ -77,7 +78,12 @@ class BundleSpec:
                     logits_output=roles.index("logits"),
                     agg_weight=float(st.get("agg_weight", 1.0)), macs=int(st.get("macs", 0)),
                     cost_cycles=int(st.get("cost_cycles", 0))))
-            return cls(int(meta["n_classes"]), int(meta.get("default_class", 0)), tuple(stages))
+            n_classes, prior = int(meta["n_classes"]), int(meta["default_class"])
+            if not 0 <= prior < n_classes:
+                raise PedError(f"{path}: default_class {prior} is not one of the "
+                               f"{n_classes} classes", "re-run `ped quantize`")
+            # the "stage 0" answer: the most frequent training class (docs/artifacts.md)
+            return cls(n_classes, prior, tuple(stages))
         except (KeyError, TypeError, ValueError) as exc:
             raise PedError(f"{path} does not follow docs/artifacts.md ({exc!r})",
                            "re-run `ped quantize`") from None

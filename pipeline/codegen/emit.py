@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,7 +256,8 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
     write("ped_model.h", _model_header(spec, stages, arena, persist_off))
     write("ped_model.c", _model_source(spec, stages))
     result = CodegenResult(arena, persistent, scratch, tuple(stage_plans), ())
-    (out_dir / "plan.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    (out_dir / "plan.json").write_text(
+        json.dumps(result.to_json() | {"model_key": spec.key}, indent=2) + "\n")
     files.append(out_dir / "plan.json")
     return CodegenResult(arena, persistent, scratch, tuple(stage_plans), tuple(files))
 
@@ -275,6 +277,7 @@ def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
              f"#define PED_N_STAGES {len(stages)}u", f"#define PED_N_CLASSES {spec.n_classes}u",
              f"#define PED_INPUT_LEN {x.size}u",
              f"#define PED_MODEL_INPUT_SCALE_BITS {_f32_bits(x.scale)}u  /* IEEE-754 bits */",
+             f'#define PED_MODEL_KEY "{spec.key}"  /* text mode: m-model-[key] */',
              "",
              "/* connection tensors (feature outputs) in the arena's persistent region */"]
     for st in stages:
@@ -301,6 +304,13 @@ def _model_source(spec: BundleSpec, stages: list[StageProgram]) -> list[str]:
                                           [s.agg_weight for s in spec.stages])
     except ValueError as exc:
         raise PedError(f"cannot build the fixed-point aggregation: {exc}", FIX) from None
+    try:
+        prob_mult, prob_shift = agg.probability_scale()
+    except ValueError as exc:
+        raise PedError(f"cannot build the fixed-point probabilities: {exc}", FIX) from None
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", spec.key):
+        raise PedError(f"model key {spec.key!r} is not a plain identifier",
+                       "pass --model-key with letters, digits and underscores only")
     x = stages[0].x
     lines = [BANNER, "#include <stddef.h>", "#include <stdint.h>", "", '#include "ped_model.h"',
              "", "/* sha256 over the stage .tflite files in stage order */",
@@ -314,6 +324,8 @@ def _model_source(spec: BundleSpec, stages: list[StageProgram]) -> list[str]:
               f"    .input_len = {x.size}u,", f"    .input_zero_point = {x.zero_point},",
               "    .arena_bytes = PED_MODEL_ARENA_BYTES,",
               f"    .default_class = {spec.default_class}u,",
-              "    .stages = k_stages,", "    .bundle_hash = k_bundle_hash,", "};"]
+              "    .stages = k_stages,", "    .bundle_hash = k_bundle_hash,",
+              f"    .prob_multiplier = {prob_mult},", f"    .prob_shift = {prob_shift}u,",
+              "    .key = PED_MODEL_KEY,", "};"]
     return lines
 

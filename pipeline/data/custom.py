@@ -36,7 +36,36 @@ def read_custom(path: Path, shape: tuple[int, ...] = (), min_per_class: int = MI
     return raw
 
 
+def sniff(head: bytes) -> str:
+    """What a file that should be an .npz is, from its first bytes (for the refusal)."""
+    if not head:
+        return "an empty file (0 bytes)"
+    if head.startswith(b"\x93NUMPY"):
+        return "a single .npy array, not an .npz archive"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip-compressed data"
+    if head.startswith(b"\x89HDF"):
+        return "an HDF5 file"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary data starting {head[:8].hex(' ')}"
+    first = text.splitlines()[0] if text.strip() else ""
+    if "," in first or ";" in first or "\t" in first:
+        return f"text/CSV (first line: {first[:60]!r})"
+    return f"text (first line: {first[:60]!r})"
+
+
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # every zip, so every .npz
+        what = sniff(head)
+        fix = ("rename it to .csv (a header row with a 'label' column)" if "CSV" in what else
+               "save the arrays with np.savez(path, X=..., y=..., groups=... optional)")
+        raise PedError(f"{path}: not a zip/npz archive: looks like {what}", fix)
     try:
         z = np.load(path, allow_pickle=False)
     except ValueError as exc:

@@ -16,6 +16,24 @@ favour confident examples); later rounds weight examples by (1 - focus) + focus 
 mass (residual_kd only; the game objective is weighted by its own potential). Option
 `growth` (default 1 = off): round t only considers candidates costing at least growth times
 stage t-1's cycles, a geometric schedule of stage sizes instead of the cheapest weak learner.
+
+Levers beyond the paper (issue #12; each off at its zero value, measured in docs/distill.md):
+- `views` > 0, function matching: the fit split is the train split plus `views` augmented
+  copies of it (augment.py, seeded by `seed`) labelled by the teacher model itself, so the
+  residual a later round fits is measured on inputs the earlier stages were not fitted to. The
+  baselines train on the same fit split. The adversary's example weights, the objective and the
+  game's line search use the fit split; the reported train residual stays on the train split.
+- `edge = "cosine"`: the weak-learning test uses game.cosine_edge (scale-free) instead of the
+  normalised edge.
+- `line_search`: alpha_t = argmin over a in [0, B] (grid B/20) of the val KD potential
+  Phi(F_{t-1} + a y_t) (game.kd_potential), and a candidate is a weak learner only if also
+  alpha_t > 0 and the relative val gain (Phi(F_{t-1}) - Phi(F_t)) / Phi(F_{t-1}) >= min_gain:
+  a stage that does not help held-out data is never added.
+- `corrective`: after each round every alpha is refit on the anytime objective sum_k Phi(F_k)
+  on val (corrective.py), kept only if no prefix's val accuracy drops.
+- `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
+  best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
+  without line_search) wins (findwl.find_wl_band).
 """
 
 from __future__ import annotations
@@ -30,13 +48,16 @@ import numpy as np
 from pipeline.boards import DEFAULT_BOARD, load_board
 from pipeline.data.prepare import SPLITS, Dataset
 from pipeline.distill import ensemble as io
+from pipeline.distill.corrective import refit_alphas
 from pipeline.distill.cost import cost
-from pipeline.distill.findwl import Trial, find_wl, make_pool
+from pipeline.distill.findwl import Trial, band, find_wl, find_wl_band, make_pool
 from pipeline.distill.game import (
     Standardiser,
     adversary,
+    cosine_edge,
     distill_gap,
     edge,
+    kd_potential,
     residual_norm,
     residuals,
 )
@@ -72,6 +93,15 @@ class DistillConfig:
     target_residual: float = 0.0
     max_cost_fraction: float = 0.25  # pool: at most this share of the teacher's MACs
     seed: int = 0
+    views: int = 0  # teacher-labelled augmented views per train example (0 = off)
+    edge: str = "normalised"  # weak-learning test: "normalised" (game.edge) | "cosine"
+    line_search: bool = False  # alpha_t by line search on val; accept needs gain >= min_gain
+    min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
+    corrective: bool = False  # refit every alpha on val after each round (guarded)
+    bands: float = 0.0  # rho > 1: FIND-WL over cost bands [m rho^(t-1), m rho^t); 0 = off
+    per_band: int = 2  # candidates trained per band
+    small_seeds: int = 1  # seeds tried per candidate under small_macs (best kept)
+    small_macs: int = 20_000
     solver: SolverConfig = field(default_factory=SolverConfig)
 
     def to_dict(self) -> dict:
@@ -82,25 +112,47 @@ class DistillConfig:
         return sha256_json(self.to_dict())
 
 
+FIT = "fit"  # the split students are trained on: train (+ teacher-labelled views)
+ALL = (FIT, *SPLITS)
+
+
 @dataclass
 class Problem:
-    """What every round needs: data, standardised teacher logits, labels."""
+    """What every round needs: inputs, standardised teacher logits and labels per split, with
+    the fit split (train + `n_views` teacher-labelled augmented views) beside the dataset's."""
 
     ds: Dataset
     g: dict[str, np.ndarray]
     sigma: float
+    x: dict[str, np.ndarray] = field(default_factory=dict)
+    y: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, ds: Dataset, teacher_logits: dict[str, np.ndarray]) -> Problem:
+    def build(cls, ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher=None,
+              n_views: int = 0, seed: int = 0) -> Problem:
+        """`teacher(x) -> raw logits` labels the views (needed when n_views > 0)."""
+        from pipeline.distill.augment import views
+
         std = Standardiser.fit(teacher_logits["train"])
-        return cls(ds, {s: std(teacher_logits[s]) for s in SPLITS}, std.sigma)
+        g = {s: std(teacher_logits[s]) for s in SPLITS}
+        x, y = dict(ds.x), dict(ds.y)
+        x[FIT], y[FIT], g[FIT] = ds.x["train"], ds.y["train"], g["train"]
+        if n_views > 0:
+            if teacher is None:
+                raise PedError("augmented views need the teacher model to label them",
+                               "pass the teacher (teacher/model.keras), or set views = 0")
+            xv = views(ds.x["train"], ds.meta["kind"], n_views, seed)
+            x[FIT] = np.concatenate([ds.x["train"], xv])
+            y[FIT] = np.concatenate([ds.y["train"], np.tile(ds.y["train"], n_views)])
+            g[FIT] = np.concatenate([g["train"], std(np.asarray(teacher(xv)))])
+        return cls(ds, g, std.sigma, x, y)
 
     @property
     def n_classes(self) -> int:
         return self.ds.n_classes
 
     def accuracy(self, f: np.ndarray, split: str) -> float:
-        return float(np.mean(np.argmax(f, axis=1) == self.ds.y[split]))
+        return float(np.mean(np.argmax(f, axis=1) == self.y[split]))
 
 
 @dataclass
@@ -120,7 +172,7 @@ class DistillResult:
 
 
 def _inputs(p: Problem, stages: list[Stage], reads: list[dict] | tuple, split: str):
-    xs = [p.ds.x[split]]
+    xs = [p.x[split]]
     for r in reads:
         xs.append(stages[r["from_stage"] - 1].feature[split])
     return xs
@@ -133,7 +185,38 @@ def _describe(trial: Trial, t: int) -> str:
     if trial.refused:
         return f"{head}  [yellow]refused[/]: {trial.refused}"
     verdict = "[green]accepted[/]" if trial.accepted else "[red]not a weak learner[/]"
-    return f"{head}  edge {trial.edge:+.3f}  {verdict}"
+    extra = ""
+    if isinstance(trial.result, tuple) and len(trial.result) > 3:
+        extra = f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
+    return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
+
+
+def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray,
+                    y_val: np.ndarray) -> tuple[float, float]:
+    """alpha in [0, B] (grid B/20) minimising the val KD potential of F + alpha y, and the
+    relative gain (Phi(F) - Phi(F + alpha y)) / Phi(F) it gives."""
+    g, lab = p.g["val"], p.y["val"]
+
+    def phi(f):
+        return kd_potential(g, f, lab, cfg.temperature, cfg.ce_weight)
+
+    base = phi(f_val)
+    grid = cfg.bound * np.arange(21) / 20
+    vals = [phi(f_val + a * y_val) for a in grid]
+    i = int(np.argmin(vals))
+    return float(grid[i]), float((base - vals[i]) / max(base, 1e-12))
+
+
+def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray]) -> None:
+    """Recompute every F_k (k <= t) from the stages' current alphas and their records."""
+    for s in ALL:
+        f[s] = np.zeros_like(p.g[s])
+    for st in stages:
+        for s in ALL:
+            f[s] = f[s] + st.record["alpha"] * st.y[s]
+        st.record["val_accuracy"] = p.accuracy(f["val"], "val")
+        st.record["test_accuracy"] = p.accuracy(f["test"], "test")
+        st.record["val_residual"] = residual_norm(p.g["val"], f["val"])
 
 
 def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path,
@@ -145,6 +228,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
     resume_key = resume_key or cfg.hash
     if cfg.objective not in OBJECTIVES:
         raise PedError(f"unknown objective '{cfg.objective}'", f"use one of {OBJECTIVES}")
+    if cfg.edge not in ("normalised", "cosine"):
+        raise PedError(f"unknown edge '{cfg.edge}'", "use normalised or cosine")
     board = load_board(cfg.target)
     k_max = min(cfg.stages, board.budget.max_stages)
     if k_max < cfg.stages:
@@ -154,28 +239,29 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
     if not pool:
         raise PedError(f"no candidate student under {cfg.max_cost_fraction:.0%} of the "
                        f"teacher's {teacher_macs:,} MACs", "raise max_cost_fraction")
-    f = {s: np.zeros_like(p.g[s]) for s in SPLITS}
+    f = {s: np.zeros_like(p.g[s]) for s in ALL}
     stages: list[Stage] = []
     for rec in io.load_progress(out_dir, resume_key):  # resume
         model = keras.models.load_model(io.round_path(out_dir, rec["stage"]), compile=False)
         st = Stage(rec, model, {}, {})
-        for s in SPLITS:
+        for s in ALL:
             st.y[s], st.feature[s] = predict(model, _inputs(p, stages, rec["inputs"][1:], s))
             f[s] = f[s] + rec["alpha"] * st.y[s]
         stages.append(st)
         log(f"round {rec['stage']}: resumed {rec['candidate']} (val acc "
             f"{100 * rec['val_accuracy']:.1f}%)")
     start = stages[-1].record["pool_index"] if stages else 0
+    base_cycles = cost(Candidate(pool[0], shape, n_cls), board).cycles
     stop = f"{k_max} rounds"
     for t in range(len(stages) + 1, k_max + 1):
         if cfg.target_residual > 0 and residual_norm(p.g["val"], f["val"]) <= cfg.target_residual:
             stop = f"target residual {cfg.target_residual} reached"
             break
-        r_train = residuals(p.g["train"], f["train"])
+        r_fit = residuals(p.g[FIT], f[FIT])
         adv_val = adversary(residuals(p.g["val"], f["val"]), cfg.eta)
         w = None
         if cfg.objective == "residual_kd" and t > 1:
-            w = (1 - cfg.focus) + cfg.focus * adversary(r_train, cfg.eta).example_weights()
+            w = (1 - cfg.focus) + cfg.focus * adversary(r_fit, cfg.eta).example_weights()
         reads: tuple[FeatureRef, ...] = ()
         if cfg.connections and t > 1:
             prev = stages[-1].record
@@ -183,36 +269,70 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         read_desc = [{"role": "feature", "from_stage": r.from_stage, "from_output": r.from_output}
                      for r in reads]
         loss_fn = make_loss(cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight,
-                            cfg.mu, cfg.eta, potential_scale(r_train, cfg.eta))
-        tr = {s: pack_targets(p.g[s], f[s], p.ds.y[s], n_cls) for s in ("train", "val")}
-        xs = {s: _inputs(p, stages, read_desc, s) for s in ("train", "val")}
+                            cfg.mu, cfg.eta, potential_scale(r_fit, cfg.eta))
+        tr = {s: pack_targets(p.g[s], f[s], p.y[s], n_cls) for s in (FIT, "val")}
+        xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
 
-        def train(c: Candidate, t=t, tr=tr, xs=xs, w=w, r_train=r_train, adv_val=adv_val,
-                  loss_fn=loss_fn):
+        def train(c: Candidate, rep: int = 0, t=t, tr=tr, xs=xs, w=w, r_fit=r_fit,
+                  adv_val=adv_val, loss_fn=loss_fn):
             idx = pool.index(c.arch)
-            model, epochs = fit_candidate(c, loss_fn, xs["train"], tr["train"], w, xs["val"],
-                                          tr["val"], cfg.solver, cfg.seed * 7919 + 97 * t + idx)
-            y_tr, _ = predict(model, xs["train"])
+            model, epochs = fit_candidate(c, loss_fn, xs[FIT], tr[FIT], w, xs["val"],
+                                          tr["val"], cfg.solver,
+                                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep)
             y_val, _ = predict(model, xs["val"])
-            alpha = cfg.bound if cfg.objective == "residual_kd" else \
-                line_search_alpha(r_train, y_tr, cfg.bound, cfg.eta)
-            return edge(adv_val, alpha * y_val, cfg.bound), (model, alpha, epochs)
+            gain = None
+            if cfg.line_search:
+                alpha, gain = _alpha_and_gain(p, cfg, f["val"], y_val)
+            elif cfg.objective == "residual_kd":
+                alpha = cfg.bound
+            else:
+                y_fit, _ = predict(model, xs[FIT])
+                alpha = line_search_alpha(r_fit, y_fit, cfg.bound, cfg.eta)
+            e = cosine_edge(adv_val, y_val) if cfg.edge == "cosine" else \
+                edge(adv_val, alpha * y_val, cfg.bound)
+            if gain is None:
+                return e, (model, alpha, epochs)
+            return e, (model, alpha, epochs, gain)
+
+        def accepts(e: float, res) -> bool:
+            if e < cfg.gamma:
+                return False
+            return len(res) < 4 or (res[1] > 0 and res[3] >= cfg.min_gain)
 
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
                        key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
         if stages and cfg.growth > 1.0:
             least = cfg.growth * stages[-1].record["cost"]["cycles"]
             cands = [c for c in cands if cost(c, board).cycles >= least]
-        found = find_wl(cands, board, train, cfg.gamma, lambda tr_, t=t: log(_describe(tr_, t)),
-                        cfg.max_tries, cfg.escalate)
-        if found is None:
+        logger = lambda tr_, t=t: log(_describe(tr_, t))  # noqa: E731
+        trial = None
+        if cfg.bands > 1.0:
+            every = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool),
+                           key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
+            for b in (t, t + 1):  # the round's band, then the next one once
+                lo, hi = band(b, base_cycles, cfg.bands)
+                trial = find_wl_band(
+                    every, board, lo, hi, train, accepts,
+                    lambda e, res: res[3] if len(res) > 3 else e, cfg.per_band,
+                    lambda rec: cfg.small_seeds if rec.macs < cfg.small_macs else 1, logger)
+                if trial is not None:
+                    break
+        else:
+            def train_first(c: Candidate):
+                e, res = train(c)
+                return (e if accepts(e, res) else min(e, cfg.gamma - 1.0)), res
+            found = find_wl(cands, board, train, cfg.gamma, logger, cfg.max_tries,
+                            cfg.escalate) if not cfg.line_search else \
+                find_wl(cands, board, train_first, cfg.gamma, logger, cfg.max_tries,
+                        cfg.escalate)
+            trial = found[1] if found is not None else None
+        if trial is None:
             stop = f"no weak learner in round {t}"
             break
-        _, trial = found
         start = pool.index(trial.candidate.arch)
-        model, alpha, epochs = trial.result
+        model, alpha, epochs = trial.result[:3]
         st = Stage({}, model, {}, {})
-        for s in SPLITS:
+        for s in ALL:
             st.y[s], st.feature[s] = predict(model, _inputs(p, stages, read_desc, s))
             f[s] = f[s] + alpha * st.y[s]
         c = trial.candidate
@@ -222,6 +342,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "inputs": [{"role": "x"}, *read_desc],
             "feature_shape": [int(d) for d in model.outputs[1].shape[1:]],
             "edge": trial.edge, "alpha": alpha, "epochs": epochs,
+            "val_gain": trial.result[3] if len(trial.result) > 3 else None,
             "val_accuracy": p.accuracy(f["val"], "val"),
             "test_accuracy": p.accuracy(f["test"], "test"),
             "train_residual": residual_norm(p.g["train"], f["train"]),
@@ -230,10 +351,24 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "val_kl": distill_gap(p.g["val"], f["val"], cfg.temperature),
             "round_file": f"stage_{t:02d}.keras",
         }
+        stages.append(st)
+        if cfg.corrective and len(stages) > 1:
+            fix = refit_alphas([x.y["val"] for x in stages], [x.record["alpha"] for x in stages],
+                               p.g["val"], p.y["val"], cfg.bound, cfg.temperature,
+                               cfg.ce_weight)
+            verdict = "kept" if fix.accepted else (
+                "no better weights" if fix.objective_after >= fix.objective_before
+                else "rejected (a prefix would lose val accuracy)")
+            log(f"round {t}: corrective step {verdict}: "
+                f"sum_k Phi(F_k) {fix.objective_before:.4f} -> {fix.objective_after:.4f}, "
+                f"alphas {', '.join(f'{a:.2f}' for a in fix.alphas)}")
+            if fix.accepted:
+                for x, a in zip(stages, fix.alphas, strict=True):
+                    x.record["alpha"] = a
+                _refresh_accuracies(p, stages, f)
         io.round_path(out_dir, t).parent.mkdir(parents=True, exist_ok=True)
         model.save(io.round_path(out_dir, t))
-        stages.append(st)
         io.save_progress(out_dir, resume_key, [s.record for s in stages])
         log(f"round {t}: F_{t} val accuracy {100 * st.record['val_accuracy']:.1f}%, "
-            f"residual {st.record['val_residual']:.3f}, alpha {alpha:.2f}")
+            f"residual {st.record['val_residual']:.3f}, alpha {st.record['alpha']:.2f}")
     return DistillResult(stages, f, stop, pool)

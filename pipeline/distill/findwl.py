@@ -14,6 +14,13 @@ adversary makes the cheap ones fail, and each round trains as few candidates as 
 failure the search skips to candidates at least `escalate` (default 2) times as costly: the
 pool is dense at the cheap end, and three near-identical tiny candidates failing says little
 about a bigger one, while each try costs a full training.
+
+Cost bands (`find_wl_band`, used when DistillConfig.bands = rho > 1; choice beyond the paper):
+round t searches the band [m rho^(t-1), m rho^t) of cycles, m = the pool's cheapest, trains
+`per_band` candidates spread over it (cheapest and costliest included, so the deeper variant
+competes), each `seeds` times (best-of-n for tiny students, whose seed spread is several
+points), and takes the accepted trial with the best score (the val gain, bdistil.py) instead of
+the first. A band without a weak learner passes to the next band once.
 """
 
 from __future__ import annotations
@@ -75,3 +82,51 @@ def find_wl(candidates: list[Candidate], board: Board,
         if trial.accepted:
             return i, trial
     return None
+
+
+def band(t: int, base: float, rho: float) -> tuple[float, float]:
+    """Cost band [lo, hi) of round t (1-based): base * rho^(t-1) .. base * rho^t cycles."""
+    return base * rho ** (t - 1), base * rho ** t
+
+
+def spread(items: list, n: int) -> list:
+    """n items evenly spaced over the list, its first and last included (all when <= n)."""
+    if len(items) <= n:
+        return list(items)
+    if n <= 1:
+        return [items[0]]
+    idx = sorted({round(i * (len(items) - 1) / (n - 1)) for i in range(n)})
+    return [items[i] for i in idx]
+
+
+def find_wl_band(candidates: list[Candidate], board: Board, lo: float, hi: float,
+                 train: Callable[[Candidate, int], tuple[float, Any]],
+                 accepts: Callable[[float, Any], bool], score: Callable[[float, Any], float],
+                 per_band: int, seeds: Callable[[CostRecord], int],
+                 log: Callable[[Trial], None] = lambda t: None) -> Trial | None:
+    """The best weak learner among `per_band` candidates of the cost band [lo, hi).
+
+    Candidates over the board's budget are refused (logged, not trained). The others in the
+    band, evenly spread by cost, are each trained `seeds(cost)` times (`train(c, rep)`); every
+    trial that `accepts(edge, result)` competes on `score` (higher wins). None: no weak learner
+    in the band."""
+    in_band, best = [], None
+    for c in candidates:
+        rec = cost(c, board)
+        if not lo <= rec.cycles < hi:
+            continue
+        why = refusal(rec, board.budget)
+        if why is not None:
+            log(Trial(c, rec, refused=why))
+            continue
+        in_band.append((c, rec))
+    for c, rec in spread(in_band, per_band):
+        for rep in range(max(1, seeds(rec))):
+            trial = Trial(c, rec)
+            trial.edge, trial.result = train(c, rep)
+            trial.accepted = accepts(trial.edge, trial.result)
+            log(trial)
+            if trial.accepted and (best is None or score(trial.edge, trial.result)
+                                   > score(best.edge, best.result)):
+                best = trial
+    return best

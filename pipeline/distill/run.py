@@ -43,11 +43,22 @@ def ensemble_doc(res: DistillResult, outputs: list[list[dict]], p: Problem,
     }
 
 
+def teacher_labeller(model_path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """x -> the teacher's raw logits (the saved teacher model, inference mode)."""
+    import keras
+
+    model = keras.models.load_model(model_path, compile=False)
+    return lambda x: np.asarray(model.predict(x, batch_size=512, verbose=0), np.float64)
+
+
 def distill_run(ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher_metrics: dict,
                 cfg: DistillConfig, out_dir: Path, baselines: bool = True,
-                log: Callable[[str], None] = print, resume_key: str = "") -> list[Path]:
-    """Run B-DISTIL (+ baselines) into out_dir; returns the files written."""
-    p = Problem.build(ds, teacher_logits)
+                log: Callable[[str], None] = print, resume_key: str = "",
+                teacher_model: Path | None = None) -> list[Path]:
+    """Run B-DISTIL (+ baselines) into out_dir; returns the files written. `teacher_model`
+    (teacher/model.keras) labels the augmented views when cfg.views > 0."""
+    teacher = teacher_labeller(teacher_model) if cfg.views > 0 and teacher_model else None
+    p = Problem.build(ds, teacher_logits, teacher, cfg.views, cfg.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     res = run_bdistil(p, teacher_metrics["macs"], cfg, out_dir, log, resume_key)
     if not res.stages:
@@ -81,10 +92,11 @@ def distill_run(ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher_metr
             archs.append(matched_arch(p, m, board)[0] if connected
                          else Arch(spec["kind"], tuple(spec["widths"])))
         log("baselines: RESCHED (independent students of the stages' costs)")
-        metrics |= resched(p, archs, cfg, board)
+        metrics |= resched(p, archs, cfg, board, out_dir / "baselines" / "resched")
         metrics["resched_floor"] = FLOOR
         log("baselines: NO-RESCHED (one student per cumulative cost)")
-        metrics["no_resched"] = no_resched(p, cum, cfg, board)
+        metrics["no_resched"] = no_resched(p, cum, cfg, board,
+                                           out_dir / "baselines" / "no_resched")
     paths.append(io.write_json(out_dir / "metrics.json", metrics))
     paths.append(io.plot(metrics, out_dir / "accuracy_vs_macs.png"))
     return paths

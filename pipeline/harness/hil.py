@@ -65,6 +65,7 @@ class HilConfig:
 
     def device_list(self) -> list[tuple[str, str]]:
         return self.devices or [(self.target, self.url)]
+    power: Callable[[int, int], None] | None = None  # host-driven battery (rp2040js), if any
 
 
 def stratified_indices(y: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -427,7 +428,14 @@ def battery_drop(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, drain: int,
     picked = stratified_indices(y, min(n, len(y)), cfg.seed) if len(y) else []
     with connected(cfg, log) as sess:
         assert sess.dev is not None
-        sess.dev.battery(1000, drain)
+        def battery(level: int, drain: int) -> None:
+            """The emulator's ADC input (cfg.power), or the device's own battery model."""
+            if cfg.power is not None:
+                cfg.power(level, drain)
+            elif sess.dev is not None:  # (None when the device died in the loop)
+                sess.dev.battery(level, drain)
+
+        battery(1000, drain)
         reasons, stages = [], []
         for i in picked:
             try:
@@ -440,7 +448,6 @@ def battery_drop(cfg: HilConfig, x_int8: np.ndarray, y: np.ndarray, drain: int,
             stages.append(inf.done.stages)
             if inf.done.reason == P.StopReason.BATTERY and inf.done.stages == 0:
                 break
-        if sess.dev is not None:
-            sess.dev.battery(1000, 0)
+        battery(1000, 0)
     return {"drain_permille_per_gcycle": drain, "inferences": len(reasons),
             "samples": len(picked), "reasons": reasons, "stages": stages}

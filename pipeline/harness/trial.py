@@ -95,6 +95,7 @@ class TrialConfig:
     connect_timeout: float = 10.0
     reconnect_s: float = 20.0      # how long a vanished port may stay away
     battery: tuple[int, int] | None = None  # (permille, drain) for emulated boards
+    power: Callable[[int, int], None] | None = None  # host-driven battery (rp2040js), if any
     expected_hash: str | None = None
     run_dir: str = ""
 
@@ -197,7 +198,7 @@ class TrialRunner:
             raise HarnessError(f"windows have {len(self.windows[0])} values, the device's model "
                                f"expects {info.input_len}", "record with the model's input shape")
         if self.cfg.battery is not None:
-            self.dev.battery(*self.cfg.battery)
+            (self.cfg.power or self.dev.battery)(*self.cfg.battery)
             self.cfg.battery = None  # only once: a reset must not recharge it
         self.held.clear()
         if self.replay_from is not None:

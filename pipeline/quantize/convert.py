@@ -114,17 +114,24 @@ def check_model(tflite: bytes, stage_name: str, supported_ops: frozenset[str] | 
                        "supported", "remove loops/conditionals from the student")
     sg = m.subgraphs[0]
     ops = op_names(m)
+
+    def floats(op) -> list[str]:
+        return [sg.tensors[t].name.decode() for t in [*op.inputs, *op.outputs]
+                if t >= 0 and sg.tensors[t].type not in ALLOWED_TENSOR_TYPES]
+
+    # a float fallback is DEQUANTIZE -> float op -> QUANTIZE: name the op in the middle (its
+    # output tensor carries the Keras layer's name), not the conversions around it
+    fallback = [i for i, op in enumerate(sg.operators) if floats(op)]
+    if fallback:
+        i = next((j for j in fallback if ops[j] not in ("QUANTIZE", "DEQUANTIZE")), fallback[0])
+        op = sg.operators[i]
+        out = sg.tensors[op.outputs[0]].name.decode() if len(op.outputs) else "?"
+        raise PedError(
+            f"{stage_name}: op {i} {ops[i]} (output '{out}') runs in float (a float fallback; "
+            f"float tensor '{floats(op)[0]}')",
+            "use layers with int8 kernels; every tensor must be int8 (int32 biases)",
+        )
     for i, op in enumerate(sg.operators):
-        for t in list(op.inputs) + list(op.outputs):
-            if t < 0:
-                continue
-            tensor = sg.tensors[t]
-            if tensor.type not in ALLOWED_TENSOR_TYPES:
-                raise PedError(
-                    f"{stage_name}: op {i} {ops[i]} has a float tensor "
-                    f"'{tensor.name.decode()}' (a float fallback)",
-                    "use layers with int8 kernels; every tensor must be int8 (int32 biases)",
-                )
         if supported_ops is not None and ops[i] not in supported_ops:
             raise PedError(
                 f"{stage_name}: op {i} {ops[i]} (output "

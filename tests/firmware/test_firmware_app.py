@@ -1,6 +1,7 @@
 """The firmware application end to end over its serial port, driven by the HIL harness:
-binary protocol (docs/protocol.md) and the EEMBC text mode, on native (pty) and qemu-m4
-(UART on a TCP socket, -icount). The demo model's stages emit the golden int8 logits of
+binary protocol (docs/protocol.md) and the EEMBC text mode, on native (pty), qemu-m4
+(UART on a TCP socket, -icount) and the Pico image under rp2040js (UART0 on a TCP socket,
+battery through the emulated ADC). The demo model's stages emit the golden int8 logits of
 tests/firmware/fw_golden.py, so every int32 score is checked against pipeline/aggregate.py."""
 
 from __future__ import annotations
@@ -16,20 +17,33 @@ import pytest
 from fw_golden import vectors
 
 from pipeline import protocol as P
+from pipeline.aggregate import AggregationPlan
 from pipeline.firmware_build import PIO_BUILD_DIR
 from pipeline.harness import targets
 from pipeline.harness.device import Device
 from pipeline.harness.errors import DeviceRejected, DeviceReset, PortError
 from pipeline.harness.hil import with_resets
 from pipeline.harness.link import Link
+from pipeline.probability import format_milli, probabilities_milli
 
 V = vectors()
-PROGRAM = {"native": "program", "qemu-m4": "firmware.elf"}
-# a deadline that admits stage 1 but not stage 2 (fake stages: native 40 ms CPU, qemu 2 ms)
-ONE_STAGE_DEADLINE_US = {"native": 60_000, "qemu-m4": 12_000}
+PROGRAM = {"native": "program", "qemu-m4": "firmware.elf", "pico": "firmware.elf"}
+# a deadline that admits stage 1 but not stage 2 (fake stages: native 40 ms CPU, qemu 8 ms,
+# pico 1 ms)
+ONE_STAGE_DEADLINE_US = {"native": 60_000, "qemu-m4": 12_000, "pico": 1_500}
+POWER = {}  # target -> host-driven battery(permille, drain), where the target has one
 
 
-@pytest.fixture(scope="module", params=["native", "qemu-m4"])
+def set_battery(target, dev, permille):
+    """The firmware's own energy model (BATTERY message), or the Pico's ADC input."""
+    if POWER.get(target):
+        POWER[target](permille, 0)
+        time.sleep(0.05)  # idle time passes at wall speed: the ADC samples every 250 µs
+    else:
+        dev.battery(permille)
+
+
+@pytest.fixture(scope="module", params=["native", "qemu-m4", "pico"])
 def device(request, platformio_ready: Path):
     target = request.param
     res = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", target],
@@ -41,6 +55,7 @@ def device(request, platformio_ready: Path):
         boot_output = link.port.read(4096)
         dev = Device(link)
         with_resets(dev, dev.hello, lambda _: None)
+        POWER[target] = t.power
         yield target, dev, boot_output
 
 
@@ -66,6 +81,7 @@ def test_every_stage_score_equals_the_python_aggregation(device):
         dev.upload(np.array([sample], np.int8))
         inf = dev.infer()
         assert inf.done.reason == P.StopReason.ALL and inf.done.stages == 4
+        assert len(inf.stages) == 4  # one STAGE result per completed stage, none lost
         for k, st in enumerate(inf.stages):
             assert st.stage == k + 1
             assert list(st.scores) == V["acc"][k][sample].tolist()
@@ -79,16 +95,21 @@ def test_deadline_admission_threshold_and_battery(device):
     dev.upload(np.array([5], np.int8))
     inf = dev.infer(deadline_us=ONE_STAGE_DEADLINE_US[target])
     assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.ADMISSION)
+    assert [st.stage for st in inf.stages] == [1]
     inf = dev.infer(max_stages=2)
     assert (inf.done.stages, inf.done.reason) == (2, P.StopReason.ALL)
+    assert [st.stage for st in inf.stages] == [1, 2]
     margin1 = int(V["margin"][0][5])
     inf = dev.infer(threshold=max(1, margin1))
     assert (inf.done.stages, inf.done.reason) == (1, P.StopReason.CONFIDENT)
-    dev.battery(50)  # below the brown-out threshold
+    assert [st.stage for st in inf.stages] == [1]
+    set_battery(target, dev, 50)  # below the brown-out threshold
     inf = dev.infer()
     assert (inf.done.stages, inf.done.reason, inf.done.cls) == (0, P.StopReason.BATTERY, 3)
-    dev.battery(1000)
-    assert dev.infer().done.stages == 4
+    assert inf.stages == ()  # stage 0: no STAGE result, the default answer
+    set_battery(target, dev, 1000)
+    inf = dev.infer()
+    assert inf.done.stages == 4 and [st.stage for st in inf.stages] == [1, 2, 3, 4]
 
 
 @pytest.mark.slow
@@ -122,15 +143,22 @@ def test_eembc_text_mode(device):
             out += port.read(256)
         return out.decode().split("\r\n")[:-1]
 
-    assert ask("name%") == [f"m-name-ped-[{target}]", "m-ready"]
+    assert ask("name%") == [f"m-name-dut-[{target}]", "m-ready"]
+    assert ask("profile%")[1:] == ["m-model-[ped_demo]", "m-ready"]
     assert ask("db load 1%") == ["m-[Expecting 1 bytes]", "m-ready"]
     assert ask("db 06%") == ["m-load-done", "m-ready"]
     assert ask("db print%")[0] == "m-buffer-06"
     lines = ask("infer 2 1%")
-    assert lines[:4] == ["m-warmup-start-1", "m-warmup-done", "m-infer-start-2", "m-infer-done"]
-    assert lines[4].startswith("m-lap-us-")
-    expected = ",".join(str(v) for v in V["acc"][3][6])
-    assert lines[5] == f"m-results-[{expected}]"
+    assert lines[:3] == ["m-warmup-start-1", "m-warmup-done", "m-infer-start-2"]
+    t0, t1 = (int(v.removeprefix("m-lap-us-")) for v in lines[3:5])
+    assert lines[3].startswith("m-lap-us-") and lines[4].startswith("m-lap-us-") and t1 > t0
+    assert lines[5] == "m-infer-done"
+    plan = V["plan"]
+    assert isinstance(plan, AggregationPlan)
+    # the C arithmetic (probability.c) against its Python model on the golden accumulator
+    p = probabilities_milli(V["acc"][3][6], *plan.probability_scale())
+    assert lines[6] == f"m-results-[{','.join(format_milli(int(v)) for v in p)}]"
+    assert ask("results%") == [lines[6], "m-ready"]
     assert ask("bogus%")[0].startswith("e-[")
     assert dev.hello().n_stages == 4  # binary mode still works after text
 

@@ -180,5 +180,36 @@ def test_qemu_m3_image_is_integer_only(platformio_ready: Path) -> None:
     syms = subprocess.run([m3.tool("nm"), str(m3.elf())], capture_output=True, text=True,
                           check=True).stdout
     assert "ped_infer" in syms
-    floats = re.findall(r"\b__aeabi_[fd]\w+|\b__(?:add|sub|mul|div)[sd]f3\b", syms)
+    floats = SOFT_FLOAT.findall(syms)
     assert floats == [], floats
+
+
+# Every floating-point helper a soft-float Cortex-M image can pull in: the run-time ABI's
+# (ARM IHI 0043, "Run-time ABI for the Arm Architecture", section 4.1.2: __aeabi_fadd ...
+# __aeabi_cfcmple, __aeabi_i2f, __aeabi_d2f, ...), libgcc's generic names (GCC internals,
+# "Soft float library routines": __addsf3, __floatsisf, __fixsfsi, __extendsfdf2, __eqsf2,
+# ...), and newlib's float printf and libm entry points.
+SOFT_FLOAT = re.compile(
+    r"\b(?:__aeabi_(?:[fd](?:add|sub|rsub|mul|div|neg|cmp\w+|2\w+)"   # arithmetic, compares,
+    r"|c[fd]\w+"                                                       # conversions from f/d
+    r"|u?[il]2[fd])"                                                   # int -> float
+    r"|__(?:add|sub|mul|div|neg)[sdxt]f[23]"
+    r"|__float(?:un)?[sdt]i[sdxt]f|__fixuns[sdxt]f[sdt]i|__fix[sdxt]f[sdt]i"
+    r"|__extend[sd]f[dx]f2|__trunc[dx]f[sd]f2"
+    r"|__(?:eq|ne|lt|le|gt|ge|unord|cmp)[sd]f2"
+    r"|__powi[sd]f2|__ieee754_\w+|_printf_float|_dtoa_r"
+    r"|(?:sqrt|exp|exp2|log|log2|log10|pow|sin|cos|tan|tanh|floor|ceil|round|fabs|fmod)f?)\b")
+
+
+def test_soft_float_pattern_names_every_helper() -> None:
+    """The pattern matches the helpers (as `nm` prints them) and no integer helper."""
+    helpers = ["__aeabi_fadd", "__aeabi_dmul", "__aeabi_fcmplt", "__aeabi_cfcmple",
+               "__aeabi_cdrcmple", "__aeabi_i2f", "__aeabi_ui2d", "__aeabi_l2f", "__aeabi_f2iz",
+               "__aeabi_d2f", "__aeabi_frsub", "__addsf3", "__divdf3", "__floatsisf",
+               "__floatunsidf", "__floatdisf", "__fixsfsi", "__fixunsdfsi", "__extendsfdf2",
+               "__truncdfsf2", "__eqsf2", "__ltdf2", "__unordsf2", "_printf_float", "sqrtf",
+               "expf", "tanh"]
+    integer = ["__aeabi_idiv", "__aeabi_uidivmod", "__aeabi_ldivmod", "__aeabi_lmul",
+               "__aeabi_llsl", "__aeabi_memcpy", "__divsi3", "__udivdi3", "__clzsi2", "floor_div"]
+    nm = "\n".join(f"00000000 T {n}" for n in helpers + integer)
+    assert SOFT_FLOAT.findall(nm) == helpers

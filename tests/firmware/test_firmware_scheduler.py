@@ -3,7 +3,8 @@
 Each board runs the same scheduler/aggregation tests: deadline before stage 1 (stage 0
 answer), deadline mid-stage (partial stage discarded), admission control, battery drop,
 early exit on the threshold, stage limit, and every reported stage against the golden vectors
-that pipeline/aggregate.py produced. QEMU runs under -icount, so its timings are exact.
+that pipeline/aggregate.py produced. QEMU runs under -icount and the Pico under rp2040js
+(simulated time), so their timings are exact; the Pico's battery case drives its real ADC.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def test_golden_header_is_current() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("env", ["native", "qemu-m4", "qemu-m3"])
+@pytest.mark.parametrize("env", ["native", "qemu-m4", "qemu-m3", "pico"])
 def test_pio_test_passes(platformio_ready: Path, env: str) -> None:
     """`pio test -e ENV --without-uploading` builds with -Werror and every case passes."""
     res = subprocess.run(

@@ -31,6 +31,7 @@ void board_console_write(const char *text, size_t len)
 }
 uint64_t board_cycles(void) { return ticks += 997u; } /* fast time: fake layers end quickly */
 uint32_t board_cycles_hz(void) { return 1000000u; }
+uint64_t board_micros(void) { return board_cycles(); }
 uint32_t board_cpu_hz(void) { return 1000000u; }
 ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
 {

@@ -19,7 +19,8 @@ from pipeline import protocol as P
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ_SECONDS = int(os.environ.get("PED_FUZZ_SECONDS", "20"))
-SOURCES = ["firmware/src/app.c", "firmware/src/protocol.c", "firmware/src/scheduler.c",
+SOURCES = ["firmware/src/app.c", "firmware/src/eembc.c", "firmware/src/probability.c",
+           "firmware/src/protocol.c", "firmware/src/scheduler.c",
            "firmware/src/aggregate.c", "firmware/src/status.c", "firmware/src/trial.c",
            "firmware/fake/fake_stages.c", "firmware/fake/ped_model.c", "tests/fuzz/fuzz_board.c",
            "tests/fuzz/fuzz_app.c"]

@@ -86,18 +86,23 @@ def test_logits_computed_early_are_copied_at_the_end(golden):
 
 
 @pytest.mark.slow
-def test_connection_with_different_quantisation_is_refused(tmp_path):
-    """Calibrating the same feature on both sides is not enough (the float32 scales differed
-    in the last bit here): codegen refuses instead of passing mis-scaled int8 along."""
-    spec = models.connection(pin=False)
-    m1 = models.read_model(spec.stages[0].tflite)
-    m2 = models.read_model(spec.stages[1].tflite)
-    f1 = m1.tensors[m1.outputs[1 - spec.stages[0].logits_output]]
-    f2 = m2.tensors[m2.inputs[[s is not None for s in spec.stages[1].feature_inputs].index(True)]]
-    if (f1.scale, f1.zero_point) == (f2.scale, f2.zero_point):
-        pytest.skip("this TensorFlow build calibrated both sides identically")
+def test_connection_with_different_quantisation_is_refused(connection_spec, tmp_path):
+    """A connection whose consumer reads the feature at another scale than the producer wrote
+    it (here: stage 2's input re-pinned to twice stage 1's output scale, so the mismatch is
+    certain) is refused by codegen instead of passing mis-scaled int8 along."""
+    from dataclasses import replace
+
+    s1, s2 = connection_spec.stages
+    m1 = models.read_model(s1.tflite)
+    f1 = m1.tensors[m1.outputs[1 - s1.logits_output]]
+    j = [s is not None for s in s2.feature_inputs].index(True)
+    bad = models._pin_input_quant(s2.tflite, j, 2 * f1.scale, f1.zero_point)
+    m2 = models.read_model(bad)
+    assert m2.tensors[m2.inputs[j]].scale == pytest.approx(2 * f1.scale)
+    spec = replace(connection_spec, stages=(s1, replace(s2, tflite=bad)))
     with pytest.raises(PedError, match="would need requantising"):
         generate(spec, tmp_path)
+    generate(connection_spec, tmp_path / "pinned")  # the control: the pinned bundle passes
 
 
 def test_unsupported_op_is_refused_with_the_layer_name(tmp_path):

@@ -3,7 +3,6 @@ every output of every stage equals the TFLM interpreter's on the host."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,9 +12,10 @@ import pytest
 from pipeline.codegen import generate
 from pipeline.codegen.compare import tflm_bundle_outputs
 from pipeline.codegen.native import INCLUDE_DIR, kernel_sources
+from tests.toolchain import arm_library_file, require
 
 HERE = Path(__file__).resolve().parent / "qemu"
-NEWLIB = Path("/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp")
+M3 = ("-mcpu=cortex-m3", "-mthumb")
 
 
 def _lcg_input(n: int) -> np.ndarray:
@@ -51,19 +51,18 @@ def _main_c(plan) -> str:
 
 @pytest.mark.slow
 def test_connection_bundle_on_cortex_m3(connection_spec, tmp_path):
-    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")
-            and (NEWLIB / "rdimon-crt0.o").is_file()):
-        pytest.skip("needs arm-none-eabi-gcc, newlib and qemu-system-arm (scripts/bootstrap.sh)")
+    require("arm-none-eabi-gcc", "qemu-system-arm")
+    crt0 = arm_library_file("rdimon-crt0.o", *M3)
     gen = tmp_path / "gen"
     plan = generate(connection_spec, gen)
     (tmp_path / "main.c").write_text(_main_c(plan))
     elf = tmp_path / "fw.elf"
     srcs = [HERE / "vectors.c", tmp_path / "main.c", *kernel_sources(),
             *(p for p in sorted(gen.glob("*.c")) if "_tflite" not in p.name)]
-    subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m3", "-mthumb", "-O2", "-std=c99",
+    subprocess.run(["arm-none-eabi-gcc", *M3, "-O2", "-std=c99",
                     "-Wall", "-Wextra", "-Werror", f"-I{INCLUDE_DIR}", f"-I{gen}",
                     "--specs=rdimon.specs", "-nostartfiles", "-T", str(HERE / "mps2.ld"),
-                    "-Wl,--gc-sections", *map(str, srcs), str(NEWLIB / "rdimon-crt0.o"),
+                    "-Wl,--gc-sections", *map(str, srcs), str(crt0),
                     "-o", str(elf)], check=True, capture_output=True, text=True)
     run = subprocess.run(["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-monitor",
                           "none", "-semihosting-config", "enable=on,target=native",

@@ -10,6 +10,7 @@ checked against boards/<board>/board.toml. `upload` runs the program (native) or
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from SCons.Script import COMMAND_LINE_TARGETS, AlwaysBuild, Default, DefaultEnvironment
 
@@ -28,7 +29,9 @@ from pipeline.firmware_build import (  # noqa: E402
     link_flags,
     model_dir,
     qemu_command,
+    rp2040js_command,
 )
+from pipeline.uf2 import write_images  # noqa: E402
 
 
 def fail(exc):
@@ -85,6 +88,17 @@ def budget(target, source, env):  # SCons action signature
           f"RAM {size.ram} / {board.ram_bytes} B")
 
 
+def boot_images(target, source, env):  # SCons action: boot2 CRC, firmware.bin, firmware.uf2
+    try:
+        _, uf2 = write_images(Path(str(target[0])), prefix + "objcopy")
+    except PedError as exc:
+        fail(exc)
+    print(f"ped {ped_target.name}: boot2 CRC written; {uf2}")
+
+
+if ped_target.emulator == "rp2040js":
+    env.AddPostAction(program, env.VerboseAction(boot_images, "Writing the UF2 image"))
+
 if os.environ.get("PED_BUDGET_BY_CALLER") != "1":  # `ped build` checks it itself
     env.AddPostAction(program, env.VerboseAction(
         budget, f"Checking the image against boards/{ped_target.board}/board.toml"))
@@ -97,6 +111,12 @@ def run(target, source, env):  # SCons action signature; "upload" = run the firm
     if ped_target.qemu_machine:
         port = os.environ.get("PED_UPLOAD_PORT", "pty")
         cmd = qemu_command(ped_target, elf, serial=port, power="pty")
+    elif ped_target.emulator:
+        port = os.environ.get("PED_UPLOAD_PORT", "tcp:4444")
+        try:
+            cmd = rp2040js_command(ped_target, Path(elf).with_suffix(".uf2"), serial=port)
+        except PedError as exc:
+            fail(exc)
     else:
         cmd = [os.path.abspath(elf)]  # the firmware as a process; it prints its serial pty
     print(" ".join(cmd), flush=True)

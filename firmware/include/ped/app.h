@@ -8,9 +8,7 @@
  * always holds a zero byte), a unit starting with a printable character is a text command
  * ending in '%'.
  *
- * Text mode runs every stage with no deadline and no early exit: the figures a benchmark
- * runner reads are those of the full ensemble. `results%` prints the int32 accumulator of
- * the last inference (units of the accumulator scale; argmax = class).
+ * The text mode itself (EEMBC / MLPerf Tiny DUT protocol) lives in eembc.c (ped/eembc.h).
  *
  * All state lives in ped_app_t, owned by the caller (main.c); no heap, no globals.
  */
@@ -19,11 +17,10 @@
 
 #include <stdint.h>
 
+#include "ped/eembc.h"
 #include "ped/protocol.h"
 #include "ped/scheduler.h"
 #include "ped/trial.h"
-
-#define PED_TEXT_LINE 160u
 
 typedef struct {
     const char *build;          /* firmware build id, e.g. git describe + date */
@@ -31,13 +28,12 @@ typedef struct {
     uint32_t input_scale_bits;  /* IEEE-754 bits of the input scale (information only) */
 } ped_app_info_t;
 
-typedef struct {
+typedef struct ped_app_s {
     ped_scheduler_t *sched;
     const ped_model_t *model;
     ped_app_info_t info;
     int8_t *input;           /* model->input_len bytes, caller-owned */
     uint32_t input_have;     /* bytes of input received so far (binary or `db`) */
-    uint32_t db_expect;      /* text mode: bytes announced by `db load N` */
     ped_rx_t rx;
     ped_packet_t packet;
     uint8_t tx[PED_MAX_FRAME];
@@ -45,9 +41,7 @@ typedef struct {
     uint16_t seq;            /* sequence number of the request being answered */
     uint16_t session;        /* set by HELLO, kept in RAM only: 0 after every reset */
     uint8_t unit;            /* 0: between units, 1: binary frame, 2: text command */
-    char line[PED_TEXT_LINE];
-    uint16_t line_len;
-    uint8_t line_overflow;
+    ped_eembc_t text;        /* text mode: the command being received */
     ped_result_t last;
     int32_t last_scores[PED_MAX_CLASSES];
     /* field trial (TRIAL_START .. TRIAL_STOP): records wait in `trial` until acknowledged */
@@ -74,6 +68,10 @@ void ped_app_poll(ped_app_t *app);
 /* Trial mode with the board's sensor: run one window if board_sensor_read() has one.
  * Call from the main loop after ped_app_poll(). */
 void ped_app_tick(ped_app_t *app);
+
+/* Run one inference on app->input with `params`; the final accumulator is kept in
+ * app->last_scores and the result in app->last (STAGE frames only for binary INFER). */
+void ped_app_infer(ped_app_t *app, const ped_infer_params_t *params);
 
 /* Handle one received byte (ped_app_poll's inner step; exposed for tests and fuzzing). */
 void ped_app_byte(ped_app_t *app, uint8_t byte);

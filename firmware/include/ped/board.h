@@ -69,6 +69,13 @@ uint64_t board_cycles(void);
 /* Frequency of board_cycles(), in Hz. */
 uint32_t board_cycles_hz(void);
 
+/* Microseconds since board_init on the board's clock, monotonic, for timestamps a host
+ * compares with its own clock (the EEMBC / MLPerf Tiny text mode's m-lap-us-): wall time on
+ * `native` (CLOCK_MONOTONIC, unlike board_cycles' CPU time), instruction time under QEMU
+ * -icount (1 µs = 1000 virtual ns), the timer or cycle counter on real boards. Safe in
+ * interrupt context. */
+uint64_t board_micros(void);
+
 /* CPU clock in Hz: the unit of ped_stage_t.cost_cycles (profiled CPU cycles). */
 uint32_t board_cpu_hz(void);
 

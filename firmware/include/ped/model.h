@@ -72,6 +72,13 @@ typedef struct {
     uint16_t default_class;      /* the "stage 0" answer: most frequent training class */
     const ped_stage_t *stages;   /* n_stages entries, in order */
     const uint8_t *bundle_hash;  /* 32 bytes: sha256 over the stage .tflite files */
+    /* text mode (EEMBC / MLPerf Tiny, docs/protocol.md): class probabilities from the final
+     * accumulator (ped/probability.h) use S * log2(e) = prob_multiplier * 2^-prob_shift */
+    int32_t prob_multiplier;     /* 2^14 .. 2^15 - 1; 0 = unknown (no probabilities) */
+    uint8_t prob_shift;          /* >= 16 */
+    const char *key;             /* model key a benchmark runner selects its test by: a plain
+                                  * identifier ([A-Za-z_][A-Za-z0-9_]*), e.g. the dataset name;
+                                  * NULL = "ped" */
 } ped_model_t;
 
 #ifdef __cplusplus

@@ -1,0 +1,137 @@
+"""The issue-#12 levers without training: augmented views, cosine edge, KD potential, the
+corrective step's guard, cost bands. Hand-computed expectations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from pipeline.boards import load_board
+from pipeline.distill import game
+from pipeline.distill.augment import views
+from pipeline.distill.corrective import prefix_accuracies, refit_alphas
+from pipeline.distill.cost import cost
+from pipeline.distill.findwl import band, find_wl_band, spread
+from pipeline.distill.pool import Arch, Candidate
+
+ETA = math.log(2.0)
+R = np.array([[1.0, 0.0], [0.0, 0.0]])  # K+ - K- = [[9/35, -3/35], [-3/35, -3/35]]
+
+
+@pytest.mark.parametrize("kind,shape", [("sequence", (20, 3)), ("image", (8, 8, 1)),
+                                        ("vector", (5,))])
+def test_views_keep_shapes_and_are_seeded(kind, shape):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(7, *shape)).astype(np.float32)
+    if kind == "sequence":  # smooth signals: a shift of white noise would be a new signal
+        t = np.arange(shape[0])[None, :, None]
+        x = np.sin(0.2 * t + rng.uniform(0, 6, size=(7, 1, shape[1]))).astype(np.float32)
+    v = views(x, kind, 3, seed=5)
+    assert v.shape == (21, *shape) and v.dtype == x.dtype
+    np.testing.assert_array_equal(v, views(x, kind, 3, seed=5))  # deterministic
+    assert not np.array_equal(v, views(x, kind, 3, seed=6))
+    assert not np.allclose(v[:7], x)  # perturbed ...
+    if kind != "image":  # ... but near the originals (images: the shift test below)
+        assert np.abs(v[:7] - x).mean() < 0.5 * np.abs(x).mean()
+    assert views(x, kind, 0, seed=5).shape == (0, *shape)
+
+
+def test_sequence_view_is_a_small_shift_of_the_example():
+    # a ramp shifted/scaled in time stays a monotone ramp (label-preserving, not scrambled)
+    x = np.tile(np.linspace(-1, 1, 50, dtype=np.float32)[None, :, None], (4, 1, 2))
+    v = views(x, "sequence", 2, seed=0)  # noise sigma 0.1 against a ramp spanning 2
+    assert np.all(v[:, -5:].mean(axis=(1, 2)) > 0.5) and np.all(v[:, :5].mean(axis=(1, 2)) < -0.5)
+
+
+def test_image_view_is_a_shift_by_at_most_two_pixels():
+    x = np.zeros((1, 8, 8, 1), np.float32)
+    x[0, 4, 4, 0] = 10.0
+    v = views(x, "image", 5, seed=1)
+    for img in v:
+        r, c = np.unravel_index(np.argmax(img[..., 0]), (8, 8))
+        assert abs(r - 4) <= 2 and abs(c - 4) <= 2
+
+
+def test_cosine_edge_by_hand_and_scale_free():
+    # centred K+ - K-: row 0 -> [6/35, -6/35], row 1 -> [0, 0]; f = [[1, 0], [0, 1]] centred
+    # -> [[.5, -.5], [-.5, .5]]: cosine = (6/35) / ((6/35) sqrt 2 * 1) = 1/sqrt 2
+    adv = game.adversary(R, ETA)
+    f = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert game.cosine_edge(adv, f) == pytest.approx(1 / math.sqrt(2))
+    assert game.cosine_edge(adv, 0.01 * f) == pytest.approx(1 / math.sqrt(2))
+    assert game.cosine_edge(adv, -f) == pytest.approx(-1 / math.sqrt(2))
+    # the normalised edge of the same direction shrinks with f's scale
+    assert game.edge(adv, 0.01 * f, 1.0) == pytest.approx(0.01 * game.edge(adv, f, 1.0))
+
+
+def test_kd_potential_by_hand():
+    g = np.array([[0.0, 0.0]])
+    assert game.kd_potential(g, g, np.array([0]), 1.0, 0.5) == pytest.approx(0.5 * math.log(2))
+    g = np.array([[math.log(3.0), 0.0]])  # p = (3/4, 1/4); F = 0 -> q = (1/2, 1/2)
+    kl = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
+    assert game.kd_potential(g, np.zeros_like(g), np.array([0]), 1.0, 0.0) == pytest.approx(kl)
+
+
+G3 = np.array([[-1.0, 1.0]] * 3)  # the teacher says class 1 for all three, labels agree
+LAB3 = np.array([1, 1, 1])
+
+
+def test_corrective_step_never_lowers_a_prefix():
+    # all three examples are class 1. Prefix 2's margin on example 0 is
+    # 2 (0.02 alpha_1 - 0.1 alpha_2) = 0.12 - 0.2 alpha_2 at alpha_1 = B = 3: right while
+    # alpha_2 < 0.6. Examples 1 and 2 gain from a larger alpha_2, so the anytime potential's
+    # optimum raises alpha_2 past 0.6 and prefix 2 would drop from 3/3 to 2/3: refused.
+    y1 = np.array([[-0.02, 0.02], [-0.2, 0.2], [-0.2, 0.2]])
+    y2 = np.array([[0.1, -0.1], [-1.0, 1.0], [-1.0, 1.0]])
+    start = [3.0, 0.15]
+    assert prefix_accuracies([y1, y2], start, LAB3) == [1.0, 1.0]
+    fix = refit_alphas([y1, y2], start, G3, LAB3, 3.0, 1.0, 0.5)
+    assert fix.objective_after < fix.objective_before  # a better objective exists ...
+    assert fix.val_accuracy_after == [1.0, pytest.approx(2 / 3)]  # ... at prefix 2's cost
+    assert not fix.accepted and fix.alphas == start  # so the step keeps the old weights
+
+
+def test_corrective_step_rescales_when_no_prefix_loses():
+    y1 = G3 / 3.0  # the teacher's direction at a third of its size, alpha too small
+    y2 = np.array([[-0.1, 0.1], [-0.1, 0.1], [-0.1, 0.1]])
+    fix = refit_alphas([y1, y2], [0.3, 0.3], G3, LAB3, 3.0, 1.0, 0.0)
+    assert fix.accepted and fix.objective_after < fix.objective_before
+    assert fix.alphas[0] > 0.3
+    before = prefix_accuracies([y1, y2], [0.3, 0.3], LAB3)
+    after = prefix_accuracies([y1, y2], fix.alphas, LAB3)
+    assert all(a >= b for a, b in zip(after, before, strict=True))
+
+
+def test_bands_and_spread_by_hand():
+    assert band(1, 100.0, 2.0) == (100.0, 200.0)
+    assert band(3, 100.0, 2.0) == (400.0, 800.0)
+    assert spread(list(range(10)), 3) == [0, 4, 9]  # first, middle (round 4.5 -> 4), last
+    assert spread([1, 2], 3) == [1, 2]
+    assert spread([1, 2, 3], 1) == [1]
+
+
+def test_band_search_trains_spread_candidates_and_keeps_the_best_gain():
+    board = load_board("qemu-m4")
+    shape = (8, 8, 1)
+    cands = sorted((Candidate(Arch("image", (w,)), shape, 10) for w in (2, 3, 4, 6, 8, 12)),
+                   key=lambda c: cost(c, board).cycles)
+    cyc = [cost(c, board).cycles for c in cands]
+    lo, hi = cyc[1], cyc[4] + 1  # the band holds candidates 1..4
+    trained = []
+    gains = {cands[1].name: 0.05, cands[4].name: 0.01}
+
+    def train(c, rep):
+        trained.append((c.name, rep))
+        return 0.5, (None, 1.0, 1, gains[c.name] + 0.001 * rep)
+
+    best = find_wl_band(cands, board, lo, hi, train, lambda e, r: r[3] >= 0.005,
+                        lambda e, r: r[3], per_band=2, seeds=lambda rec: 2)
+    assert trained == [(cands[1].name, 0), (cands[1].name, 1),
+                       (cands[4].name, 0), (cands[4].name, 1)]
+    assert best is not None and best.candidate == cands[1]
+    assert best.result[3] == pytest.approx(0.051)
+    none = find_wl_band(cands, board, lo, hi, train, lambda e, r: False, lambda e, r: 0.0,
+                        per_band=2, seeds=lambda rec: 1)
+    assert none is None
