@@ -122,9 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("flash", help="build, then upload (QEMU targets: start the emulator)")
     _firmware_args(p)
     p.add_argument("--port", default=None,
-                   help="upload port (real boards), or QEMU's serial backend, e.g. pty or "
-                        "tcp:127.0.0.1:4444,server=on,wait=off (default: pty)")
+                   help="pico: the RPI-RP2 drive's mount point (default: found), or tcp:PORT "
+                        "to run the image under rp2040js; QEMU targets: the serial backend, "
+                        "e.g. pty or tcp:127.0.0.1:4444,server=on,wait=off (default: pty)")
+    p.add_argument("--probe", choices=("pyocd", "openocd"), default=None,
+                   help="flash a real board through a debug probe with this tool (nano33ble, "
+                        "nucleo-l476rg: default whichever is installed; pico: instead of UF2)")
     p.set_defaults(func=cmd_flash)
+
+    p = sub.add_parser("devices", help="serial ports with USB VID:PID and the board each "
+                                       "looks like")
+    p.set_defaults(func=cmd_devices)
 
     p = sub.add_parser("hil", help="hardware-in-the-loop: stream the test split to a board and "
                                    "check every stage bit for bit against the host")
@@ -198,8 +206,9 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
 
 
 def _firmware_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", "-t", required=True,
-                   help="PlatformIO env: native, qemu-m4, qemu-m3 (offline) or a real board")
+    from pipeline.firmware_build import target_help
+
+    p.add_argument("--target", "-t", required=True, help=target_help())
     p.add_argument("--dataset", "-d", default=None,
                    help="build this run's generated model (build/<dataset>/firmware), running "
                         "the steps before it as needed")
@@ -223,9 +232,12 @@ def _run_context(args: argparse.Namespace) -> Context:
 
 
 def cmd_build(args: argparse.Namespace) -> None:
-    from pipeline.firmware_build import build
+    from pipeline.firmware_build import STOCK_ENVS, build, build_stock
     from pipeline.steps import step_build
 
+    if args.target in STOCK_ENVS and not args.dataset:
+        build_stock(args.target, args.model)
+        return
     if args.dataset:
         ctx = _run_context(args)
         size = step_build(ctx, args.target)
@@ -250,7 +262,23 @@ def cmd_flash(args: argparse.Namespace) -> None:
         ctx = _run_context(args)
         step_codegen(ctx)
         model = ctx.run.path("firmware")
-    flash(args.target, args.port, model)
+    flash(args.target, args.port, model, probe=args.probe)
+
+
+def cmd_devices(args: argparse.Namespace) -> None:
+    from pipeline.flashing import serial_devices
+
+    devs = serial_devices()
+    if not devs:
+        console.print("no serial ports found (a Pico in BOOTSEL mode is a drive, not a port)")
+        return
+    table = Table(title="serial ports")
+    for col in ("port", "VID:PID", "description", "looks like"):
+        table.add_column(col)
+    for d in devs:
+        ids = f"{d.vid:04x}:{d.pid:04x}" if d.vid is not None else "-"
+        table.add_row(d.port, ids, d.description, d.looks_like or "-")
+    console.print(table)
 
 
 def _context(args: argparse.Namespace) -> Context:

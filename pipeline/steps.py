@@ -303,7 +303,13 @@ def supported_ops() -> frozenset[str] | None:
     return frozenset(SUPPORTED_OPS)
 
 
-EMULATED_TARGETS = ("native", "qemu-m4", "qemu-m3", "pico")  # the harness starts these
+def _startable() -> tuple[str, ...]:
+    from pipeline.firmware_build import TARGETS
+
+    return tuple(n for n, t in TARGETS.items() if t.host or t.qemu_machine or t.emulator)
+
+
+EMULATED_TARGETS = _startable()  # the harness starts these (board.toml [target] run)
 
 
 def _tree_hash(*dirs: Path, pattern: str = "*") -> str:

@@ -1,9 +1,10 @@
 """MLPerf Tiny / EEMBC conformance: the runner's side of the DUT protocol (written from its
-grammar in tests/mlperf_runner_side.py) drives real generated firmware on native (pty) and
-qemu-m4 (UART on a TCP socket, -icount) over files `ped export mlperf` wrote, and every
-printed probability must equal TFLM's final-stage accumulator through the device's
-probability arithmetic (pipeline/probability.py); the fast tests check that arithmetic
-against a float softmax and the export layout against the runner's reader."""
+grammar in tests/mlperf_runner_side.py) drives real generated firmware on native (pty),
+qemu-m4 (UART on a TCP socket, -icount) and pico (rp2040js, UART0 on a socket) over files
+`ped export mlperf` wrote, and every printed probability must equal TFLM's final-stage
+accumulator through the device's probability arithmetic (pipeline/probability.py); the fast
+tests check that arithmetic against a float softmax and the export layout against the
+runner's reader."""
 
 from __future__ import annotations
 
@@ -129,11 +130,13 @@ def _image(root: Path, target: str) -> Path:
     dst = root / "bin" / target / get_target(target).elf().name
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(get_target(target).elf(), dst)
+    if get_target(target).elf().with_suffix(".uf2").is_file():  # the Pico's image
+        shutil.copy2(get_target(target).elf().with_suffix(".uf2"), dst.with_suffix(".uf2"))
     return dst
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["native", "qemu-m4"])
+@pytest.mark.parametrize("target", ["native", "qemu-m4", "pico"])
 def test_the_runner_drives_the_firmware(exported, target):
     root, expected, host_top1_pct, tflm_class = exported
     files = _read_like_the_runner(root / "datasets" / KEY)
