@@ -34,6 +34,21 @@ if [[ ! -f "$stamp" ]]; then
     rm -f .venv/.ped-installed-*
     touch "$stamp"
 fi
+# the Pico emulator (boards/pico/emulator): rp2040js pinned by package-lock.json, with the
+# machine's node/npm (Debian's nodejs + npm when there is no node at all)
+if ! command -v npm >/dev/null 2>&1; then
+    SUDO=""
+    [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
+    echo "bootstrap: installing Node.js for the Pico emulator"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends nodejs npm
+fi
+emu=boards/pico/emulator
+emu_stamp="$emu/node_modules/.ped-installed-$(sha256sum "$emu/package-lock.json" | cut -c1-16)"
+if [[ ! -f "$emu_stamp" ]]; then
+    echo "bootstrap: installing rp2040js (npm ci in $emu)"
+    npm ci --prefix "$emu" --no-audit --no-fund --loglevel=error
+    touch "$emu_stamp"
+fi
 if [[ -f scripts/setup_platformio.py ]]; then
     .venv/bin/python scripts/setup_platformio.py
 fi

@@ -23,6 +23,12 @@
 #define CM_SCB_AIRCR CM_REG32(0xE000ED0Cu)
 #define CM_SCB_CPACR CM_REG32(0xE000ED88u)
 #define CM_ICSR_PENDSTSET (1u << 26)
+/* ARMv7-M only (Cortex-M3/M4/M7; ARMv7-M ARM C1.6.5 DEMCR, C1.8 DWT): the cycle counter */
+#define CM_DEMCR CM_REG32(0xE000EDFCu)
+#define CM_DEMCR_TRCENA (1u << 24)
+#define CM_DWT_CTRL CM_REG32(0xE0001000u)
+#define CM_DWT_CTRL_CYCCNTENA (1u << 0)
+#define CM_DWT_CYCCNT CM_REG32(0xE0001004u)
 
 static inline uint32_t cm_irq_save(void)
 {
@@ -60,6 +66,35 @@ static inline uint64_t cm_systick_cycles(volatile const uint32_t *wraps)
     }
     cm_irq_restore(key);
     return ((uint64_t)w << 24) + (0xFFFFFFu - value);
+}
+
+/* DWT CYCCNT (32 bits at the core clock) extended to 64 bits: every reader, and a periodic
+ * interrupt well inside one wrap (SysTick every 2^24 cycles), call cm_dwt_cycles(). */
+typedef struct {
+    uint32_t last;
+    uint32_t high;
+} cm_dwt_t;
+
+static inline void cm_dwt_start(volatile cm_dwt_t *d)
+{
+    CM_DEMCR |= CM_DEMCR_TRCENA;
+    CM_DWT_CYCCNT = 0;
+    CM_DWT_CTRL |= CM_DWT_CTRL_CYCCNTENA;
+    d->last = 0;
+    d->high = 0;
+}
+
+static inline uint64_t cm_dwt_cycles(volatile cm_dwt_t *d)
+{
+    uint32_t key = cm_irq_save();
+    const uint32_t now = CM_DWT_CYCCNT;
+    if (now < d->last) {
+        d->high++;
+    }
+    d->last = now;
+    const uint64_t t = ((uint64_t)d->high << 32) | now;
+    cm_irq_restore(key);
+    return t;
 }
 
 /* Sleep until an interrupt unless `*events` moved since `*seen`; PRIMASK stays set across

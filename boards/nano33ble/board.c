@@ -1,33 +1,52 @@
 /*
- * boards/nano33ble/board.c - board.h for the Arduino Nano 33 BLE Sense (nRF52840,
- * Cortex-M4F at 64 MHz), bare metal on PlatformIO's stock `nordicnrf52` platform (no
- * framework: this file carries the vector table and reset handler, link.ld the memory map
- * after the Arduino bootloader at 0x10000). NOT BUILT OR RUN HERE: this machine has no
- * internet to download the platform; a reviewed starting point, not tested code.
+ * boards/nano33ble/board.c - board.h for the Arduino Nano 33 BLE Sense (nRF52840, Cortex-M4F
+ * at 64 MHz), bare metal: registers from nrf52840.h (nRF52840 Product Specification v1.7,
+ * checked against nrf52840.svd by tests/firmware/test_svd.py), startup.c the vector table,
+ * link.ld the memory map after the Arduino bootloader at 0x10000. Built offline with
+ * arm-none-eabi-gcc (`ped build -t nano33ble`); not run on silicon here.
  *
- * Serial: UART0 (legacy, byte interrupts) on the D1/TX = P1.03 and D0/RX = P1.10 pins at
- * 115200 (the USB port needs a USB stack; use a 3.3 V USB-serial adapter). Cycles: SysTick at
- * 64 MHz. Deadline: TIMER1 at 1 MHz, one-shot via CC[0]. Battery: the power-fail comparator
- * (POFCON at 2.8 V, POFWARN event, POWER_CLOCK interrupt); the level is 1000 or 0.
- * Registers from the nRF52840 Product Specification v1.7.
+ * Serial: UART0 (legacy, byte interrupts) on D1/TX = P1.03 and D0/RX = P1.10 at 115200 (the
+ * USB port needs a USB stack; use a 3.3 V USB-serial adapter). Cycles: DWT CYCCNT at 64 MHz
+ * (real CPU cycles), extended to 64 bits with SysTick as the wrap watchdog. Deadline: TIMER1
+ * at 1 MHz, one-shot through CC[0] (shortcut COMPARE0 -> STOP). Battery: the power-fail
+ * comparator (POFCON at 2.8 V): its POFWARN event interrupts when VDD falls below the
+ * threshold. The comparator has no readable status (the old code read POWER+0x428, which is
+ * RAMSTATUS, as if it were one), so the low state is latched from POFWARN until reset; the
+ * level is 1000 or 0.
  */
 #include "cortexm.h"
+#include "nrf52840.h"
 #include "ped/board.h"
 #include "ped/ring.h"
 
-#define CPU_HZ 64000000u
-#define R(base, off) CM_REG32((base) + (off))
+#ifndef PED_CPU_HZ
+#define PED_CPU_HZ 64000000u
+#endif
+#ifndef PED_BOARD_NAME
+#define PED_BOARD_NAME "nano33ble"
+#endif
+#define R(base, off) NRF_REG(base, off)
+#define POWER NRF_POWER_BASE
+#define CLOCK NRF_CLOCK_BASE
+#define UART0 NRF_UART0_BASE
+#define TIMER1 NRF_TIMER1_BASE
+#define BIT(pos) (1u << (pos))
+#define PIN(port, pin) (((uint32_t)(port) << NRF_UART_PSEL_PORT_POS) | (pin))
 
-#define POWER 0x40000000u
-#define CLOCK 0x40000000u
-#define UART0 0x40002000u
-#define TIMER1 0x40009000u
-#define IRQ_POWER_CLOCK 0u
-#define IRQ_UART0 2u
-#define IRQ_TIMER1 9u
+void SysTick_Handler(void);
+void POWER_CLOCK_IRQHandler(void);
+void UARTE0_UART0_IRQHandler(void);
+void TIMER1_IRQHandler(void);
 
+/* PED_NRF_STANDIN_M0: the same code built for Cortex-M0 under QEMU `microbit` (boards/
+ * microbit-standin): no DWT there, so SysTick counts cycles; exit through semihosting. */
 static struct {
+#ifdef PED_NRF_STANDIN_M0
     volatile uint32_t systick_wraps;
+#else
+    volatile cm_dwt_t cycles;
+#endif
+    volatile uint8_t battery_low;  /* latched by POFWARN */
     volatile uint32_t events;
     uint32_t seen;
     ped_ring_t rx, tx;
@@ -37,46 +56,65 @@ static struct {
     void *deadline_ctx, *battery_ctx;
 } g;
 
-const char *board_name(void) { return "nano33ble"; }
-uint32_t board_cycles_hz(void) { return CPU_HZ; }
-uint32_t board_cpu_hz(void) { return CPU_HZ; }
+const char *board_name(void) { return PED_BOARD_NAME; }
+uint32_t board_cycles_hz(void) { return PED_CPU_HZ; }
+uint32_t board_cpu_hz(void) { return PED_CPU_HZ; }
+#ifdef PED_NRF_STANDIN_M0
 uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps); }
+#else
+uint64_t board_cycles(void) { return cm_dwt_cycles(&g.cycles); }
+#endif
 
 /* from the core-clock cycle counter */
-uint64_t board_micros(void) { return board_cycles() / (CPU_HZ / 1000000u); }
+uint64_t board_micros(void) { return board_cycles() / (PED_CPU_HZ / 1000000u); }
 
 ped_status_t board_init(void)
 {
     ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
     ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
-    R(CLOCK, 0x000) = 1;                       /* TASKS_HFCLKSTART: crystal for the UART */
-    cm_systick_start();
+    R(CLOCK, NRF_CLOCK_EVENTS_HFCLKSTARTED) = 0;
+    R(CLOCK, NRF_CLOCK_TASKS_HFCLKSTART) = 1;   /* the crystal, for an accurate baud rate */
+    while (!R(CLOCK, NRF_CLOCK_EVENTS_HFCLKSTARTED)) {
+        /* boot only: the HFXO starts in about 0.3 ms */
+    }
+#ifndef PED_NRF_STANDIN_M0
+    cm_dwt_start(&g.cycles);
+#endif
+    cm_systick_start();                          /* observes every CYCCNT wrap */
 
-    R(UART0, 0x50C) = 32u + 3u;                /* PSEL.TXD = P1.03 */
-    R(UART0, 0x514) = 32u + 10u;               /* PSEL.RXD = P1.10 */
-    R(UART0, 0x524) = 0x01D7E000u;             /* BAUDRATE 115200 */
-    R(UART0, 0x500) = 4u;                      /* ENABLE: UART */
-    R(UART0, 0x304) = (1u << 2) | (1u << 7);   /* INTENSET: RXDRDY, TXDRDY */
-    R(UART0, 0x000) = 1;                       /* TASKS_STARTRX */
-    R(UART0, 0x008) = 1;                       /* TASKS_STARTTX */
-    cm_nvic_enable(IRQ_UART0);
+    R(UART0, NRF_UART_PSEL_TXD) = PIN(1, 3);
+    R(UART0, NRF_UART_PSEL_RXD) = PIN(1, 10);
+    R(UART0, NRF_UART_BAUDRATE) = NRF_UART_BAUD_115200;
+    R(UART0, NRF_UART_ENABLE) = NRF_UART_ENABLE_ENABLED;
+    R(UART0, NRF_UART_INTENSET) = BIT(NRF_UART_INTENSET_RXDRDY_POS) |
+                                  BIT(NRF_UART_INTENSET_TXDRDY_POS);
+    R(UART0, NRF_UART_TASKS_STARTRX) = 1;
+    R(UART0, NRF_UART_TASKS_STARTTX) = 1;
+    cm_nvic_enable(NRF_IRQ_UART0);
 
-    R(TIMER1, 0x504) = 0;                      /* MODE timer */
-    R(TIMER1, 0x508) = 3;                      /* BITMODE 32 */
-    R(TIMER1, 0x510) = 4;                      /* PRESCALER: 16 MHz / 2^4 = 1 MHz */
-    R(TIMER1, 0x200) = (1u << 0) | (1u << 8);  /* SHORTS: COMPARE0 -> CLEAR, STOP */
-    R(TIMER1, 0x304) = 1u << 16;               /* INTENSET COMPARE0 */
-    cm_nvic_enable(IRQ_TIMER1);
+    R(TIMER1, NRF_TIMER_MODE) = NRF_TIMER_MODE_TIMER;
+    R(TIMER1, NRF_TIMER_BITMODE) = NRF_TIMER_BITMODE_32;
+    R(TIMER1, NRF_TIMER_PRESCALER) = NRF_TIMER_PRESCALER_1MHZ;
+    R(TIMER1, NRF_TIMER_SHORTS) = BIT(NRF_TIMER_SHORTS_COMPARE0_CLEAR_POS) |
+                                  BIT(NRF_TIMER_SHORTS_COMPARE0_STOP_POS);
+    R(TIMER1, NRF_TIMER_INTENSET) = BIT(NRF_TIMER_INTENSET_COMPARE0_POS);
+    cm_nvic_enable(NRF_IRQ_TIMER1);
 
-    R(POWER, 0x510) = 1u | (15u << 1);         /* POFCON: enable, threshold 2.8 V */
-    R(POWER, 0x304) = 1u << 2;                 /* INTENSET POFWARN */
-    cm_nvic_enable(IRQ_POWER_CLOCK);
+    R(POWER, NRF_POWER_EVENTS_POFWARN) = 0;
+    R(POWER, NRF_POWER_POFCON) = BIT(NRF_POWER_POFCON_POF_POS) |
+                                 (NRF_POWER_POFCON_THRESHOLD_V28 << NRF_POWER_POFCON_THRESHOLD_POS);
+    R(POWER, NRF_POWER_INTENSET) = BIT(NRF_POWER_INTENSET_POFWARN_POS);
+    cm_nvic_enable(NRF_IRQ_POWER_CLOCK);
     return PED_OK;
 }
 
 void SysTick_Handler(void)
 {
+#ifdef PED_NRF_STANDIN_M0
     g.systick_wraps++;
+#else
+    (void)cm_dwt_cycles(&g.cycles);  /* at least one observation per 2^32-cycle wrap */
+#endif
     g.events++;
 }
 
@@ -85,15 +123,19 @@ void SysTick_Handler(void)
 void UARTE0_UART0_IRQHandler(void)
 {
     g.events++;
-    if (R(UART0, 0x108)) {                     /* EVENTS_RXDRDY */
-        R(UART0, 0x108) = 0;
-        ped_ring_put(&g.rx, (uint8_t)R(UART0, 0x518));
+    if (R(UART0, NRF_UART_EVENTS_ERROR)) {      /* overrun/framing: clear and go on */
+        R(UART0, NRF_UART_EVENTS_ERROR) = 0;
+        R(UART0, NRF_UART_ERRORSRC) = R(UART0, NRF_UART_ERRORSRC);
     }
-    if (R(UART0, 0x11C)) {                     /* EVENTS_TXDRDY */
+    if (R(UART0, NRF_UART_EVENTS_RXDRDY)) {
+        R(UART0, NRF_UART_EVENTS_RXDRDY) = 0;
+        ped_ring_put(&g.rx, (uint8_t)R(UART0, NRF_UART_RXD));
+    }
+    if (R(UART0, NRF_UART_EVENTS_TXDRDY)) {
         uint8_t byte;
-        R(UART0, 0x11C) = 0;
+        R(UART0, NRF_UART_EVENTS_TXDRDY) = 0;
         if (ped_ring_get(&g.tx, &byte) == 0) {
-            R(UART0, 0x51C) = byte;
+            R(UART0, NRF_UART_TXD) = byte;
         } else {
             g.tx_busy = 0;
         }
@@ -107,7 +149,7 @@ static void uart0_kick(void)
     uint8_t byte;
     if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
         g.tx_busy = 1;
-        R(UART0, 0x51C) = byte;                /* TXD */
+        R(UART0, NRF_UART_TXD) = byte;
     }
     cm_irq_restore(key);
 }
@@ -134,13 +176,14 @@ ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
         return PED_ERR_ARG;
     }
     uint32_t key = cm_irq_save();
-    R(TIMER1, 0x004) = 1;                      /* TASKS_STOP */
-    R(TIMER1, 0x00C) = 1;                      /* TASKS_CLEAR */
-    R(TIMER1, 0x140) = 0;                      /* EVENTS_COMPARE[0] */
+    R(TIMER1, NRF_TIMER_TASKS_STOP) = 1;
+    R(TIMER1, NRF_TIMER_TASKS_CLEAR) = 1;
+    R(TIMER1, NRF_TIMER_EVENTS_COMPARE0) = 0;
+    cm_nvic_clear_pending(NRF_IRQ_TIMER1);
     g.deadline_fn = fn;
     g.deadline_ctx = ctx;
-    R(TIMER1, 0x540) = us;                     /* CC[0] */
-    R(TIMER1, 0x000) = 1;                      /* TASKS_START */
+    R(TIMER1, NRF_TIMER_CC0) = us;
+    R(TIMER1, NRF_TIMER_TASKS_START) = 1;
     cm_irq_restore(key);
     return PED_OK;
 }
@@ -148,9 +191,9 @@ ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
 void board_deadline_cancel(void)
 {
     uint32_t key = cm_irq_save();
-    R(TIMER1, 0x004) = 1;
-    R(TIMER1, 0x140) = 0;
-    cm_nvic_clear_pending(IRQ_TIMER1);
+    R(TIMER1, NRF_TIMER_TASKS_STOP) = 1;
+    R(TIMER1, NRF_TIMER_EVENTS_COMPARE0) = 0;
+    cm_nvic_clear_pending(NRF_IRQ_TIMER1);
     g.deadline_fn = 0;
     cm_irq_restore(key);
 }
@@ -158,7 +201,7 @@ void board_deadline_cancel(void)
 void TIMER1_IRQHandler(void)
 {
     g.events++;
-    R(TIMER1, 0x140) = 0;
+    R(TIMER1, NRF_TIMER_EVENTS_COMPARE0) = 0;
     board_irq_fn fn = g.deadline_fn;
     g.deadline_fn = 0;
     if (fn) {
@@ -168,9 +211,9 @@ void TIMER1_IRQHandler(void)
 
 /* ---- battery: power-fail comparator ---- */
 
-bool board_battery_low(void) { return (R(POWER, 0x428) & 1u) != 0; }  /* POFSTAT */
+bool board_battery_low(void) { return g.battery_low != 0; }
 uint16_t board_battery_permille(void) { return board_battery_low() ? 0 : 1000; }
-uint16_t board_battery_threshold(void) { return 1; }
+uint16_t board_battery_threshold(void) { return 1; }  /* the comparator's level: low or not */
 
 ped_status_t board_battery_simulate(uint16_t permille, uint32_t drain)
 {
@@ -190,8 +233,9 @@ void board_battery_on_low(board_irq_fn fn, void *ctx)
 void POWER_CLOCK_IRQHandler(void)
 {
     g.events++;
-    if (R(POWER, 0x108)) {                     /* EVENTS_POFWARN */
-        R(POWER, 0x108) = 0;
+    if (R(POWER, NRF_POWER_EVENTS_POFWARN)) {
+        R(POWER, NRF_POWER_EVENTS_POFWARN) = 0;
+        g.battery_low = 1;
         if (g.battery_fn) {
             g.battery_fn(g.battery_ctx);
         }
@@ -208,40 +252,15 @@ void board_exit(int code)
     while (g.tx_busy) {
         board_sleep();
     }
-    cm_reset();
+#ifdef PED_NRF_STANDIN_M0
+    /* QEMU: semihosting SYS_EXIT_EXTENDED (0x20) with {ADP_Stopped_ApplicationExit, code} */
+    volatile uint32_t block[2] = {0x20026u, (uint32_t)code};
+    register uint32_t r0 __asm__("r0") = 0x20u;
+    register volatile uint32_t *r1 __asm__("r1") = block;
+    __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
+#endif
+    cm_reset();  /* a real board has no exit: it restarts */
 }
-
-/* ---- reset handler and vector table ---- */
-
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
-extern int main(void);
-void Reset_Handler(void);
-void Fault_Handler(void);
-
-void Reset_Handler(void)
-{
-    for (uint32_t *src = &_sidata, *dst = &_sdata; dst < &_edata;) {
-        *dst++ = *src++;
-    }
-    for (uint32_t *dst = &_sbss; dst < &_ebss;) {
-        *dst++ = 0;
-    }
-    CM_SCB_CPACR |= 0xFu << 20;  /* FPU */
-    __asm__ volatile("dsb\n isb" ::: "memory");
-    board_exit(main());
-}
-
-void Fault_Handler(void) { cm_reset(); }
-
-typedef void (*vector_t)(void);
-__attribute__((section(".vectors"), used)) static const vector_t vectors[16 + 10] = {
-    (vector_t)(uintptr_t)&_estack, Reset_Handler, Fault_Handler, Fault_Handler,
-    Fault_Handler, Fault_Handler, Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0,
-    Fault_Handler, SysTick_Handler,
-    POWER_CLOCK_IRQHandler, Fault_Handler, UARTE0_UART0_IRQHandler, Fault_Handler,
-    Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
-    TIMER1_IRQHandler,
-};
 
 /* ---- sensor: no IMU driver in this port yet (trial windows come from the host) ---- */
 

@@ -1,24 +1,41 @@
 /*
- * boards/nucleo-l476rg/board.c - board.h for the ST Nucleo-L476RG (STM32L476RG), on
- * PlatformIO's stock `ststm32` platform with `framework = cmsis` (startup, linker script and
- * device header come from there). NOT BUILT OR RUN HERE: this machine has no internet to
- * download the platform; treat it as a reviewed starting point, not tested code.
+ * boards/nucleo-l476rg/board.c - board.h for the ST Nucleo-L476RG (STM32L476RG, Cortex-M4F),
+ * bare metal: registers from stm32l476.h (RM0351, checked against STM32L4x5.svd by
+ * tests/firmware/test_svd.py), startup.c the vector table, link.ld the memory map. Built
+ * offline with arm-none-eabi-gcc (`ped build -t nucleo-l476rg`); not run on silicon here.
  *
- * Clock: MSI 4 MHz -> PLL -> 80 MHz. Serial: USART2 on PA2/PA3 (the ST-LINK virtual COM port),
- * 115200 8N1, RX and TX interrupts with ring buffers. Cycles: SysTick at 80 MHz (real CPU
- * cycles). Deadline: TIM2 (32-bit) one-pulse at 1 MHz. Battery: the PVD at 2.9 V through
- * EXTI line 16; the level is 1000 above the threshold and 0 below (no fuel gauge).
+ * Clock: MSI 4 MHz -> PLL (x40 /1 /2) -> 80 MHz, flash at 4 wait states. Serial: USART2 on
+ * PA2/PA3 (the ST-LINK virtual COM port), 115200 8N1, RX and TX interrupts with ring buffers.
+ * Cycles: DWT CYCCNT at 80 MHz (real CPU cycles), extended to 64 bits with SysTick as the wrap
+ * watchdog. Deadline: TIM2 (32-bit) one-pulse at 1 MHz. Battery: the PVD at 2.9 V through
+ * EXTI line 16 (PVDO rises when VDD falls below it); the level is 1000 above, 0 below.
  */
 #include "cortexm.h"
 #include "ped/board.h"
 #include "ped/ring.h"
-#include "stm32l4xx.h"
+#include "stm32l476.h"
 
-#define CPU_HZ 80000000u
+#ifndef PED_CPU_HZ
+#define PED_CPU_HZ 80000000u
+#endif
+#ifndef PED_BOARD_NAME
+#define PED_BOARD_NAME "nucleo-l476rg"
+#endif
 #define BAUD 115200u
+#define R(base, off) STM_REG(base, off)
+#define BIT(pos) (1u << (pos))
+#define USART2 STM_USART2_BASE
+#define TIM2 STM_TIM2_BASE
+
+_Static_assert(PED_CPU_HZ == 80000000u, "clock_80mhz() programs the PLL for 80 MHz");
+
+void SysTick_Handler(void);
+void USART2_IRQHandler(void);
+void TIM2_IRQHandler(void);
+void PVD_PVM_IRQHandler(void);
 
 static struct {
-    volatile uint32_t systick_wraps;
+    volatile cm_dwt_t cycles;
     volatile uint32_t events;
     uint32_t seen;
     ped_ring_t rx, tx;
@@ -27,31 +44,36 @@ static struct {
     void *deadline_ctx, *battery_ctx;
 } g;
 
-const char *board_name(void) { return "nucleo-l476rg"; }
-uint32_t board_cycles_hz(void) { return CPU_HZ; }
-uint32_t board_cpu_hz(void) { return CPU_HZ; }
-uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps); }
+const char *board_name(void) { return PED_BOARD_NAME; }
+uint32_t board_cycles_hz(void) { return PED_CPU_HZ; }
+uint32_t board_cpu_hz(void) { return PED_CPU_HZ; }
+uint64_t board_cycles(void) { return cm_dwt_cycles(&g.cycles); }
 
 /* from the core-clock cycle counter */
-uint64_t board_micros(void) { return board_cycles() / (CPU_HZ / 1000000u); }
+uint64_t board_micros(void) { return board_cycles() / (PED_CPU_HZ / 1000000u); }
 
 void SysTick_Handler(void)
 {
-    g.systick_wraps++;
+    (void)cm_dwt_cycles(&g.cycles);  /* at least one observation per 2^32-cycle wrap */
     g.events++;
 }
 
 static void clock_80mhz(void)
 {
-    FLASH->ACR = (FLASH->ACR & ~FLASH_ACR_LATENCY) | FLASH_ACR_LATENCY_4WS | FLASH_ACR_ICEN |
-                 FLASH_ACR_DCEN | FLASH_ACR_PRFTEN;
-    RCC->PLLCFGR = RCC_PLLCFGR_PLLSRC_MSI | (40u << RCC_PLLCFGR_PLLN_Pos) | RCC_PLLCFGR_PLLREN;
-    RCC->CR |= RCC_CR_PLLON;
-    while (!(RCC->CR & RCC_CR_PLLRDY)) {
+    R(STM_FLASH_BASE, STM_FLASH_ACR) = (4u << STM_FLASH_ACR_LATENCY_POS) |
+                                       BIT(STM_FLASH_ACR_PRFTEN_POS) |
+                                       BIT(STM_FLASH_ACR_ICEN_POS) | BIT(STM_FLASH_ACR_DCEN_POS);
+    /* VCO = 4 MHz x 40 / M=1 = 160 MHz; SYSCLK = VCO / R=2 = 80 MHz (PLLM, PLLR fields 0) */
+    R(STM_RCC_BASE, STM_RCC_PLLCFGR) = (STM_RCC_PLLCFGR_PLLSRC_MSI << STM_RCC_PLLCFGR_PLLSRC_POS) |
+                                       (40u << STM_RCC_PLLCFGR_PLLN_POS) |
+                                       BIT(STM_RCC_PLLCFGR_PLLREN_POS);
+    R(STM_RCC_BASE, STM_RCC_CR) |= BIT(STM_RCC_CR_PLLON_POS);
+    while (!(R(STM_RCC_BASE, STM_RCC_CR) & BIT(STM_RCC_CR_PLLRDY_POS))) {
         /* boot only: the PLL locks in about 0.1 ms, no interrupt is set up yet */
     }
-    RCC->CFGR = (RCC->CFGR & ~RCC_CFGR_SW) | RCC_CFGR_SW_PLL;
-    while ((RCC->CFGR & RCC_CFGR_SWS) != RCC_CFGR_SWS_PLL) {
+    R(STM_RCC_BASE, STM_RCC_CFGR) = (R(STM_RCC_BASE, STM_RCC_CFGR) & ~(3u << STM_RCC_CFGR_SW_POS)) |
+                                    (STM_RCC_CFGR_SW_PLL << STM_RCC_CFGR_SW_POS);
+    while (((R(STM_RCC_BASE, STM_RCC_CFGR) >> STM_RCC_CFGR_SWS_POS) & 3u) != STM_RCC_CFGR_SW_PLL) {
     }
 }
 
@@ -60,24 +82,35 @@ ped_status_t board_init(void)
     clock_80mhz();
     ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
     ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
+    cm_dwt_start(&g.cycles);
     cm_systick_start();
+    R(STM_RCC_BASE, STM_RCC_AHB2ENR) |= BIT(STM_RCC_AHB2ENR_GPIOAEN_POS);
+    R(STM_RCC_BASE, STM_RCC_APB1ENR1) |= BIT(STM_RCC_APB1ENR1_USART2EN_POS) |
+                                         BIT(STM_RCC_APB1ENR1_TIM2EN_POS) |
+                                         BIT(STM_RCC_APB1ENR1_PWREN_POS);
+    const uint32_t moder = R(STM_GPIOA_BASE, STM_GPIO_MODER) &
+                           ~((3u << STM_GPIO_MODER2_POS) | (3u << STM_GPIO_MODER3_POS));
+    R(STM_GPIOA_BASE, STM_GPIO_MODER) = moder | (2u << STM_GPIO_MODER2_POS) |
+                                        (2u << STM_GPIO_MODER3_POS);  /* alternate function */
+    const uint32_t afrl = R(STM_GPIOA_BASE, STM_GPIO_AFRL) &
+                          ~((0xFu << STM_GPIO_AFRL2_POS) | (0xFu << STM_GPIO_AFRL3_POS));
+    R(STM_GPIOA_BASE, STM_GPIO_AFRL) = afrl | (STM_GPIO_AF7_USART2 << STM_GPIO_AFRL2_POS) |
+                                       (STM_GPIO_AF7_USART2 << STM_GPIO_AFRL3_POS);
+    R(USART2, STM_USART_BRR) = (PED_CPU_HZ + BAUD / 2u) / BAUD;  /* oversampling by 16 */
+    R(USART2, STM_USART_CR1) = BIT(STM_USART_CR1_UE_POS) | BIT(STM_USART_CR1_TE_POS) |
+                               BIT(STM_USART_CR1_RE_POS) | BIT(STM_USART_CR1_RXNEIE_POS);
+    cm_nvic_enable(STM_IRQ_USART2);  /* IRQ 38: the second NVIC word */
 
-    RCC->AHB2ENR |= RCC_AHB2ENR_GPIOAEN;
-    RCC->APB1ENR1 |= RCC_APB1ENR1_USART2EN | RCC_APB1ENR1_TIM2EN | RCC_APB1ENR1_PWREN;
-    GPIOA->MODER = (GPIOA->MODER & ~(0xFu << 4)) | (0xAu << 4);  /* PA2, PA3: alternate */
-    GPIOA->AFR[0] = (GPIOA->AFR[0] & ~(0xFFu << 8)) | (0x77u << 8);  /* AF7 = USART2 */
-    USART2->BRR = CPU_HZ / BAUD;
-    USART2->CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
-    NVIC_EnableIRQ(USART2_IRQn);
+    R(TIM2, STM_TIM_PSC) = PED_CPU_HZ / 1000000u - 1u;  /* 1 MHz */
+    R(TIM2, STM_TIM_CR1) = BIT(STM_TIM_CR1_OPM_POS) | BIT(STM_TIM_CR1_URS_POS);
+    cm_nvic_enable(STM_IRQ_TIM2);
 
-    TIM2->PSC = CPU_HZ / 1000000u - 1u;  /* 1 MHz */
-    TIM2->CR1 = TIM_CR1_OPM;
-    NVIC_EnableIRQ(TIM2_IRQn);
-
-    PWR->CR2 = (PWR->CR2 & ~PWR_CR2_PLS) | PWR_CR2_PLS_LEV6 | PWR_CR2_PVDE;  /* 2.9 V */
-    EXTI->IMR1 |= EXTI_IMR1_IM16;
-    EXTI->RTSR1 |= EXTI_RTSR1_RT16;  /* PVDO rises when VDD falls below the level */
-    NVIC_EnableIRQ(PVD_PVM_IRQn);
+    R(STM_PWR_BASE, STM_PWR_CR2) = (R(STM_PWR_BASE, STM_PWR_CR2) & ~(7u << STM_PWR_CR2_PLS_POS)) |
+                                   (STM_PWR_CR2_PLS_2V9 << STM_PWR_CR2_PLS_POS) |
+                                   BIT(STM_PWR_CR2_PVDE_POS);
+    R(STM_EXTI_BASE, STM_EXTI_IMR1) |= BIT(STM_EXTI_LINE_PVD);
+    R(STM_EXTI_BASE, STM_EXTI_RTSR1) |= BIT(STM_EXTI_LINE_PVD);  /* PVDO rises: VDD falls */
+    cm_nvic_enable(STM_IRQ_PVD);
     return PED_OK;
 }
 
@@ -86,23 +119,29 @@ ped_status_t board_init(void)
 void USART2_IRQHandler(void)
 {
     g.events++;
-    if (USART2->ISR & USART_ISR_RXNE) {
-        ped_ring_put(&g.rx, (uint8_t)USART2->RDR);
+    if (R(USART2, STM_USART_ISR) & BIT(STM_USART_ISR_RXNE_POS)) {
+        ped_ring_put(&g.rx, (uint8_t)R(USART2, STM_USART_RDR));
     }
-    if (USART2->ISR & USART_ISR_ORE) {
-        USART2->ICR = USART_ICR_ORECF;
+    if (R(USART2, STM_USART_ISR) & BIT(STM_USART_ISR_ORE_POS)) {
+        R(USART2, STM_USART_ICR) = BIT(STM_USART_ICR_ORECF_POS);
     }
-    if ((USART2->CR1 & USART_CR1_TXEIE) && (USART2->ISR & USART_ISR_TXE)) {
+    if ((R(USART2, STM_USART_CR1) & BIT(STM_USART_CR1_TXEIE_POS)) &&
+        (R(USART2, STM_USART_ISR) & BIT(STM_USART_ISR_TXE_POS))) {
         uint8_t byte;
         if (ped_ring_get(&g.tx, &byte) == 0) {
-            USART2->TDR = byte;
+            R(USART2, STM_USART_TDR) = byte;
         } else {
-            USART2->CR1 &= ~USART_CR1_TXEIE;
+            R(USART2, STM_USART_CR1) &= ~BIT(STM_USART_CR1_TXEIE_POS);
         }
     }
 }
 
-static void usart2_kick(void) { USART2->CR1 |= USART_CR1_TXEIE; }  /* TXE drains the ring */
+static void usart2_kick(void)  /* the TXE interrupt drains the ring */
+{
+    uint32_t key = cm_irq_save();
+    R(USART2, STM_USART_CR1) |= BIT(STM_USART_CR1_TXEIE_POS);
+    cm_irq_restore(key);
+}
 
 size_t board_serial_write(const uint8_t *data, size_t len)
 {
@@ -126,15 +165,15 @@ ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
         return PED_ERR_ARG;
     }
     uint32_t key = cm_irq_save();
-    TIM2->CR1 &= ~TIM_CR1_CEN;
+    R(TIM2, STM_TIM_CR1) &= ~BIT(STM_TIM_CR1_CEN_POS);
     g.deadline_fn = fn;
     g.deadline_ctx = ctx;
-    TIM2->ARR = us;
-    TIM2->CNT = 0;
-    TIM2->EGR = TIM_EGR_UG;  /* load PSC/ARR */
-    TIM2->SR = 0;
-    TIM2->DIER = TIM_DIER_UIE;
-    TIM2->CR1 |= TIM_CR1_CEN;
+    R(TIM2, STM_TIM_ARR) = us;
+    R(TIM2, STM_TIM_CNT) = 0;
+    R(TIM2, STM_TIM_EGR) = BIT(STM_TIM_EGR_UG_POS);  /* load PSC/ARR (URS: no UIF) */
+    R(TIM2, STM_TIM_SR) = 0;
+    R(TIM2, STM_TIM_DIER) = BIT(STM_TIM_DIER_UIE_POS);
+    R(TIM2, STM_TIM_CR1) |= BIT(STM_TIM_CR1_CEN_POS);
     cm_irq_restore(key);
     return PED_OK;
 }
@@ -142,10 +181,10 @@ ped_status_t board_deadline_arm(uint32_t us, board_irq_fn fn, void *ctx)
 void board_deadline_cancel(void)
 {
     uint32_t key = cm_irq_save();
-    TIM2->CR1 &= ~TIM_CR1_CEN;
-    TIM2->DIER = 0;
-    TIM2->SR = 0;
-    NVIC_ClearPendingIRQ(TIM2_IRQn);
+    R(TIM2, STM_TIM_CR1) &= ~BIT(STM_TIM_CR1_CEN_POS);
+    R(TIM2, STM_TIM_DIER) = 0;
+    R(TIM2, STM_TIM_SR) = 0;
+    cm_nvic_clear_pending(STM_IRQ_TIM2);
     g.deadline_fn = 0;
     cm_irq_restore(key);
 }
@@ -153,8 +192,8 @@ void board_deadline_cancel(void)
 void TIM2_IRQHandler(void)
 {
     g.events++;
-    TIM2->SR = 0;
-    TIM2->DIER = 0;
+    R(TIM2, STM_TIM_SR) = 0;
+    R(TIM2, STM_TIM_DIER) = 0;
     board_irq_fn fn = g.deadline_fn;
     g.deadline_fn = 0;
     if (fn) {
@@ -164,7 +203,7 @@ void TIM2_IRQHandler(void)
 
 /* ---- battery: PVD ---- */
 
-bool board_battery_low(void) { return (PWR->SR2 & PWR_SR2_PVDO) != 0; }
+bool board_battery_low(void) { return (R(STM_PWR_BASE, STM_PWR_SR2) & BIT(STM_PWR_SR2_PVDO_POS)) != 0; }
 uint16_t board_battery_permille(void) { return board_battery_low() ? 0 : 1000; }
 uint16_t board_battery_threshold(void) { return 1; }  /* the PVD level: low or not */
 
@@ -186,7 +225,7 @@ void board_battery_on_low(board_irq_fn fn, void *ctx)
 void PVD_PVM_IRQHandler(void)
 {
     g.events++;
-    EXTI->PR1 = EXTI_PR1_PIF16;
+    R(STM_EXTI_BASE, STM_EXTI_PR1) = BIT(STM_EXTI_LINE_PVD);  /* write 1 to clear */
     if (board_battery_low() && g.battery_fn) {
         g.battery_fn(g.battery_ctx);
     }
