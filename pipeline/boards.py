@@ -35,6 +35,7 @@ class Board:
     ram_bytes: int
     budget: Budget
     battery: dict[str, int] = field(default_factory=dict)  # wiring of an ADC battery monitor
+    target: dict = field(default_factory=dict)  # how to build and run it (firmware_build)
 
 
 def known_boards() -> list[str]:

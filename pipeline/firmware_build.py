@@ -1,10 +1,12 @@
 """Firmware builds: offline targets, compiler flags, `pio run`/upload, and the image budget.
 
-One table (`TARGETS`) says, per offline target, where its board code lives, how to compile
-for it and how QEMU runs it; the PlatformIO builder (`boards/pio-platform/builder/main.py`)
-and the benchmarks both read it. The linked image is checked against
-`boards/<board>/board.toml` (`check_budget`): an overflow is a PedError naming the overflow
-in bytes and the largest stage, raised before anything is flashed.
+`TARGETS` is read from `boards/<name>/board.toml` (`cpu`, `clock_hz`, memory, and its
+`[target]` table: board code folder, linker script, how it runs: a host process, QEMU machine
+or rp2040js; how it flashes; extra C defines). The PlatformIO builder
+(`boards/pio-platform/builder/main.py`), the harness, the CLI help and the benchmarks read it.
+The linked image is checked against `boards/<board>/board.toml` (`check_budget`): an overflow
+is a PedError naming the overflow in bytes and the largest stage, raised before anything is
+flashed.
 
 Contract for the model directory (`ped codegen` output, or `firmware/fake` by default): its
 `*.c` files are compiled with it on the include path; per-stage objects are named after the
@@ -64,40 +66,82 @@ class Target:
         return build_dir / self.name / self.program_name
 
 
-M4F = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
-M3 = ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft")
-M0P = ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft")
-TARGETS: dict[str, Target] = {
-    "native": Target("native", "native", "native", cc="gcc",
-                     extra_defines={"FAKE_LAYER_US": "10000",
-                                    "PED_TEST_OVERRUN_SLACK_US": "20000"}),
-    "qemu-m4": Target("qemu-m4", "qemu-m4", "mps2", M4F, qemu_machine="mps2-an386",
-                      ldscript="link.ld"),
-    "qemu-m3": Target("qemu-m3", "qemu-m3", "mps2", M3, qemu_machine="mps2-an385",
-                      ldscript="link.ld"),
-    # real boards in our own bare-metal code (no vendor SDK)
-    "nano33ble": Target("nano33ble", "nano33ble", "nano33ble", M4F, ldscript="link.ld"),
-    "nucleo-l476rg": Target("nucleo-l476rg", "nucleo-l476rg", "nucleo-l476rg", M4F,
-                            ldscript="link.ld"),
-    # the real Pico's image (boot2, UF2), run in CI under rp2040js (boards/pico/emulator)
-    "pico": Target("pico", "pico", "pico", M0P, ldscript="link.ld", emulator="rp2040js",
-                   extra_defines={"FAKE_LAYER_US": "250",  # rp2040js runs ~10 M cycles/s
-                                  "PED_HOST_BATTERY": "1"}),  # a real ADC, set by the host
+# compiler flags per `cpu` of board.toml
+CPU_FLAGS = {
+    "cortex-m4": ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+    "cortex-m3": ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m0plus": ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m0": ("-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"),
+    "host": (),
 }
+
+
+def _load_targets() -> dict[str, Target]:
+    """Every board whose board.toml has a [target] table (the one table of what a target is:
+    cpu, clock, memory, board code, how it runs and flashes), in a fixed order."""
+    from pipeline.boards import known_boards
+
+    out = {}
+    for name in known_boards():
+        board = load_board(name)
+        t = board.target
+        if not t:
+            continue
+        if board.cpu not in CPU_FLAGS:
+            raise PedError(f"boards/{name}/board.toml: cpu '{board.cpu}' has no compiler flags",
+                           f"use one of: {', '.join(CPU_FLAGS)}")
+        run = t.get("run", "")
+        out[name] = Target(name, name, t.get("board_src", name), CPU_FLAGS[board.cpu],
+                           cc=t.get("compiler", "arm-none-eabi-gcc"),
+                           qemu_machine=t.get("qemu_machine", "") if run == "qemu" else "",
+                           emulator=run if run not in ("qemu", "process", "") else "",
+                           ldscript=t.get("ldscript", ""),
+                           extra_defines=dict(t.get("defines", {})))
+    order = ["native", "qemu-m4", "qemu-m3", "pico"]
+    return dict(sorted(out.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order
+                                                    else len(order), kv[0])))
+
+
+TARGETS: dict[str, Target] = _load_targets()
 REAL_TARGETS = ("esp32s3",)  # stock PlatformIO only: no Xtensa toolchain is reachable
 # 2^3 ns of virtual time per instruction: the one QEMU speed (tests, HIL, profile, flash)
 ICOUNT_SHIFT = 3
 
 
+# stock-PlatformIO envs (platformio.ini) and the platform each needs from PlatformIO's registry
+STOCK_ENVS = {"esp32s3": "espressif32", "nano33ble-stock": "nordicnrf52",
+              "nucleo-l476rg-stock": "ststm32"}
+
+
+def stock_platform_installed(platform: str) -> bool:
+    return any((d / "platforms" / platform).is_dir()
+               for d in (REPO_ROOT / ".piocore", Path.home() / ".platformio"))
+
+
+def build_stock(name: str, model: Path | None = None) -> None:
+    """`pio run -e name` for a stock-platform env (its pre-script checks the budget), or a
+    PedError saying exactly what to install."""
+    platform = STOCK_ENVS[name]
+    if not stock_platform_installed(platform):
+        raise PedError(f"'{name}' needs PlatformIO's stock platform '{platform}' (and its "
+                       "toolchain), which is not installed here",
+                       f"on a machine with internet: `pio pkg install -e {name}` (installs "
+                       f"{platform} into .piocore), then `ped build -t {name}`")
+    env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)))
+    res = subprocess.run(pio_command("run", "-e", name), cwd=REPO_ROOT, env=env)
+    if res.returncode != 0:
+        raise PedError(f"`pio run -e {name}` failed (output above)", "fix the first error")
+
+
 def get_target(name: str) -> Target:
-    """The offline target `name`; real boards are refused with the reason."""
+    """The offline target `name`; stock-only boards are refused with the reason."""
     if name in TARGETS:
         return TARGETS[name]
     if name in REAL_TARGETS:
-        raise PedError(f"'{name}' is a real board: its PlatformIO platform and toolchain must be "
-                       "downloaded, which this machine cannot do",
-                       f"on a machine with internet run `pio run -e {name}`; here use one of: "
-                       f"{', '.join(TARGETS)}")
+        raise PedError(f"'{name}' has no offline target (no toolchain for it is reachable "
+                       "here): only its stock PlatformIO env exists",
+                       f"`ped build -t {name}` builds it where PlatformIO's stock platform is "
+                       f"installed; here use one of: {', '.join(TARGETS)}")
     raise PedError(f"no firmware target named '{name}'",
                    f"use one of: {', '.join([*TARGETS, *REAL_TARGETS])}")
 
@@ -314,10 +358,18 @@ def build(name: str, model: Path | None = None) -> ImageSize:
     return check_budget(t, t.elf(), t.elf().parent / "firmware.map")
 
 
-def flash(name: str, port: str | None = None, model: Path | None = None) -> None:
-    """Build (budget-checked) then upload; on QEMU that starts the emulator in the foreground."""
+def flash(name: str, port: str | None = None, model: Path | None = None,
+          probe: str | None = None) -> None:
+    """Build (budget-checked) then upload. Emulated targets start their emulator in the
+    foreground (QEMU; the Pico's rp2040js when `port` is tcp:PORT); real boards are flashed
+    over USB/probe (pipeline.flashing: the Pico's RPI-RP2 drive, pyocd/openocd)."""
     build(name, model)
     t = get_target(name)
+    if not (t.host or t.qemu_machine or (t.emulator and port and port.startswith("tcp:"))):
+        from pipeline.flashing import flash_hardware
+
+        print(flash_hardware(t.board, t.elf(), port, probe), flush=True)
+        return
     env = dict(os.environ, PED_MODEL_DIR=str(model_dir(model)), PED_BUDGET_BY_CALLER="1")
     if port:
         env["PED_UPLOAD_PORT"] = port
@@ -328,5 +380,16 @@ def flash(name: str, port: str | None = None, model: Path | None = None) -> None
     if res.returncode not in (0, -2, 130):
         raise PedError(f"upload to {t.name} failed (output above)",
                        "check the port, or run `pio run -e " + t.name + " -t upload -v`")
+
+
+def target_help() -> str:
+    """One line naming every target and what it is here (for the CLI's --target help)."""
+    parts = []
+    for name, t in TARGETS.items():
+        kind = ("host process" if t.host else "QEMU" if t.qemu_machine else
+                "real board; CI: rp2040js" if t.emulator else "real board, build-only here")
+        parts.append(f"{name} ({kind})")
+    parts += [f"{n} (stock PlatformIO only)" for n in REAL_TARGETS]
+    return ", ".join(parts)
 
 

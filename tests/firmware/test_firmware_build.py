@@ -104,7 +104,7 @@ def test_image_size_agrees_with_size_tool(tmp_path: Path) -> None:
 
 
 def test_targets_are_refused_clearly() -> None:
-    with pytest.raises(PedError, match="real board"):
+    with pytest.raises(PedError, match="only its stock PlatformIO env"):
         get_target(REAL_TARGETS[0])
     with pytest.raises(PedError, match="no firmware target named 'm5'"):
         get_target("m5")
