@@ -39,6 +39,7 @@ class Board:
     ram_bytes: int
     budget: Budget
     battery: dict[str, int] = field(default_factory=dict)  # wiring of an ADC battery monitor
+    target: dict = field(default_factory=dict)  # how to build and run it (firmware_build)
     # the unit of stage costs and board_cycles() (ped_stage_t.cost_cycles): "cycles" (real
     # boards: the core clock, DWT CYCCNT where the core has it), "instructions" (QEMU
     # -icount: executed instructions, ~ cycles of a zero-wait-state core), "ns" (native)

@@ -1,10 +1,12 @@
 """Firmware builds: offline targets, compiler flags, `pio run`/upload, and the image budget.
 
-One table (`TARGETS`) says, per offline target, where its board code lives, how to compile
-for it and how QEMU runs it; the PlatformIO builder (`boards/pio-platform/builder/main.py`)
-and the benchmarks both read it. The linked image is checked against
-`boards/<board>/board.toml` (`check_budget`): an overflow is a PedError naming the overflow
-in bytes and the largest stage, raised before anything is flashed.
+`TARGETS` is read from `boards/<name>/board.toml` (`cpu`, `clock_hz`, memory, and its
+`[target]` table: board code folder, linker script, how it runs: a host process, QEMU machine
+or rp2040js; how it flashes; extra C defines). The PlatformIO builder
+(`boards/pio-platform/builder/main.py`), the harness, the CLI help and the benchmarks read it.
+The linked image is checked against `boards/<board>/board.toml` (`check_budget`): an overflow
+is a PedError naming the overflow in bytes and the largest stage, raised before anything is
+flashed.
 
 Contract for the model directory (`ped codegen` output, or `firmware/fake` by default): its
 `*.c` files are compiled with it on the include path; per-stage objects are named after the
@@ -64,26 +66,43 @@ class Target:
         return build_dir / self.name / self.program_name
 
 
-M4F = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
-M3 = ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft")
-M0P = ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft")
-TARGETS: dict[str, Target] = {
-    "native": Target("native", "native", "native", cc="gcc",
-                     extra_defines={"FAKE_LAYER_US": "10000",
-                                    "PED_TEST_OVERRUN_SLACK_US": "20000"}),
-    "qemu-m4": Target("qemu-m4", "qemu-m4", "mps2", M4F, qemu_machine="mps2-an386",
-                      ldscript="link.ld"),
-    "qemu-m3": Target("qemu-m3", "qemu-m3", "mps2", M3, qemu_machine="mps2-an385",
-                      ldscript="link.ld"),
-    # real boards in our own bare-metal code (no vendor SDK)
-    "nano33ble": Target("nano33ble", "nano33ble", "nano33ble", M4F, ldscript="link.ld"),
-    "nucleo-l476rg": Target("nucleo-l476rg", "nucleo-l476rg", "nucleo-l476rg", M4F,
-                            ldscript="link.ld"),
-    # the real Pico's image (boot2, UF2), run in CI under rp2040js (boards/pico/emulator)
-    "pico": Target("pico", "pico", "pico", M0P, ldscript="link.ld", emulator="rp2040js",
-                   extra_defines={"FAKE_LAYER_US": "250",  # rp2040js runs ~10 M cycles/s
-                                  "PED_HOST_BATTERY": "1"}),  # a real ADC, set by the host
+# compiler flags per `cpu` of board.toml
+CPU_FLAGS = {
+    "cortex-m4": ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+    "cortex-m3": ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m0plus": ("-mcpu=cortex-m0plus", "-mthumb", "-mfloat-abi=soft"),
+    "cortex-m0": ("-mcpu=cortex-m0", "-mthumb", "-mfloat-abi=soft"),
+    "host": (),
 }
+
+
+def _load_targets() -> dict[str, Target]:
+    """Every board whose board.toml has a [target] table (the one table of what a target is:
+    cpu, clock, memory, board code, how it runs and flashes), in a fixed order."""
+    from pipeline.boards import known_boards
+
+    out = {}
+    for name in known_boards():
+        board = load_board(name)
+        t = board.target
+        if not t:
+            continue
+        if board.cpu not in CPU_FLAGS:
+            raise PedError(f"boards/{name}/board.toml: cpu '{board.cpu}' has no compiler flags",
+                           f"use one of: {', '.join(CPU_FLAGS)}")
+        run = t.get("run", "")
+        out[name] = Target(name, name, t.get("board_src", name), CPU_FLAGS[board.cpu],
+                           cc=t.get("compiler", "arm-none-eabi-gcc"),
+                           qemu_machine=t.get("qemu_machine", "") if run == "qemu" else "",
+                           emulator=run if run not in ("qemu", "process", "") else "",
+                           ldscript=t.get("ldscript", ""),
+                           extra_defines=dict(t.get("defines", {})))
+    order = ["native", "qemu-m4", "qemu-m3", "pico"]
+    return dict(sorted(out.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order
+                                                    else len(order), kv[0])))
+
+
+TARGETS: dict[str, Target] = _load_targets()
 REAL_TARGETS = ("esp32s3",)  # stock PlatformIO only: no Xtensa toolchain is reachable
 __all__ = ["ICOUNT_SHIFT"]  # defined in pipeline.boards: the one QEMU speed
 

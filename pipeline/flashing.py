@@ -102,8 +102,12 @@ def probe_command(board: str, elf: Path, probe: str) -> list[str]:
 
 def flash_hardware(board: str, elf: Path, port: str | None = None,
                    probe: str | None = None) -> str:
-    """Flash a real board; returns what was done (one line)."""
-    if board == "pico" and probe is None:
+    """Flash a real board the way its board.toml says (`[target] flash`: uf2 or probe);
+    returns what was done (one line)."""
+    from pipeline.boards import load_board
+
+    method = load_board(board).target.get("flash", "probe")
+    if method == "uf2" and probe is None:
         drive = find_uf2_drive(port)
         dst = copy_uf2(elf.with_suffix(".uf2"), drive)
         return f"copied {elf.with_suffix('.uf2').name} to {dst.parent} (the Pico reboots into it)"

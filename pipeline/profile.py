@@ -294,7 +294,7 @@ def refit_profile(target: str, log=print) -> dict:
     features change; the measured cycles stay) and refit the model: no QEMU run."""
     prof = load_profile(target)
     archs = prof.get("architectures", {})
-    for name, cands in pools().items():
+    for cands in pools().values():
         for c in cands:
             if arch_key(c) in archs:
                 archs[arch_key(c)]["features"] = features(c)

@@ -99,10 +99,10 @@ def _features(c: Candidate) -> tuple[tuple[str, float], ...]:
 
 
 def features(c: Candidate) -> dict[str, float]:
-    """The cost model's inputs: macs_<kind>, elems_<kind> (layer output elements) and, for
-    convolutions, taps_<kind> (input taps gathered per output pixel, summed over pixels) and
-    pixels_<kind> (output pixels), summed over the layers of each Keras kind (conv2d, conv1d, dense), layers with MACs,
-    and 1."""
+    """The cost model's inputs, summed over the layers of each Keras kind (conv2d, conv1d,
+    dense): macs_<kind>, elems_<kind> (layer output elements) and, for convolutions,
+    taps_<kind> (input taps gathered per output pixel, summed over pixels) and
+    pixels_<kind> (output pixels); plus layers with MACs, and 1."""
     return dict(_features(c))
 
 

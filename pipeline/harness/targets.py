@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import PedError
-from pipeline.firmware_build import ICOUNT_SHIFT, get_target, rp2040js_command
+from pipeline.firmware_build import ICOUNT_SHIFT, TARGETS, get_target, rp2040js_command
 from pipeline.harness.errors import HarnessError, PortError
 
-QEMU_MACHINES = {"qemu-m4": ("mps2-an386", "cortex-m4"), "qemu-m3": ("mps2-an385", "cortex-m3")}
+QEMU_MACHINES = {n: t.qemu_machine for n, t in TARGETS.items() if t.qemu_machine}  # board.toml
 
 
 @dataclass
@@ -70,7 +70,7 @@ def _free_port() -> int:
 
 
 def qemu_command(target: str, elf: Path, port: int) -> list[str]:
-    machine, _ = QEMU_MACHINES[target]
+    machine = QEMU_MACHINES[target]
     return ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
             "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off",
@@ -108,7 +108,7 @@ def start(target: str, program: Path, startup_timeout: float = 15.0) -> RunningT
             raise PortError(f"QEMU exited at start: {proc.stderr.read().strip()}",
                             "check qemu-system-arm is installed (scripts/bootstrap.sh)")
         return RunningTarget(f"socket://127.0.0.1:{port}", proc)
-    if target == "pico":
+    if target in TARGETS and TARGETS[target].emulator == "rp2040js":
         return _start_rp2040js(target, program, startup_timeout)
     raise PortError(f"'{target}' is not an emulated target the harness can start",
                     "pass --port for a real board")

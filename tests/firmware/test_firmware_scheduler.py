@@ -5,6 +5,7 @@ answer), deadline mid-stage (partial stage discarded), admission control, batter
 early exit on the threshold, stage limit, and every reported stage against the golden vectors
 that pipeline/aggregate.py produced. QEMU runs under -icount and the Pico under rp2040js
 (simulated time), so their timings are exact; the Pico's battery case drives its real ADC.
+microbit-standin is nano33ble's UART0/TIMER1 code on QEMU microbit (no battery there).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def test_golden_header_is_current() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("env", ["native", "qemu-m4", "qemu-m3", "pico"])
+@pytest.mark.parametrize("env", ["native", "qemu-m4", "qemu-m3", "pico", "microbit-standin"])
 def test_pio_test_passes(platformio_ready: Path, env: str) -> None:
     """`pio test -e ENV --without-uploading` builds with -Werror and every case passes."""
     res = subprocess.run(
