@@ -391,9 +391,13 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
         xq, expected = host_expectation(stages, ds.x["test"])
         cfg = hil.HilConfig(url=port or "", target=target, out_dir=out,
                             expected_hash=expected_hash, run_dir=str(run.root))
-        cost_us = _stage_cost_us(run, target, table)
         board = load_board(target)
-        admitted_us = [s["cost_cycles"] / board.clock_hz * 1e6 for s in table["stages"]]
+        # what the firmware's admission control believes: the profiled cycles codegen put
+        # into its stage table when this target was profiled, else the stage table's
+        profiled = run.path("profile", f"{target}.json")
+        admitted = (json.loads(profiled.read_text())["cycles"] if profiled.is_file() else
+                    [s["cost_cycles"] for s in table["stages"]])
+        admitted_us = [c / board.clock_hz * 1e6 for c in admitted]
 
         def session_run(fn, *a):
             if port is not None:
@@ -403,6 +407,7 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
                 return fn(cfg, *a, log=ctx.log)
 
         summary = session_run(hil.validate, xq, ds.y["test"], expected)
+        cost_us = _stage_cost_us(run, target, table)  # measured just now by validate
         sweep = session_run(hil.deadline_sweep, xq, ds.y["test"], cost_us, admitted_us)
         files = [out / "summary.json", out / "sweep.json", out / "results.jsonl",
                  out / "sweep.jsonl"]
