@@ -87,6 +87,7 @@ def plot_sweep(sweeps: dict[str, list[dict]], out_acc: Path, out_stage: Path) ->
                              (out_stage, "mean_stage", "mean stages completed")):
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         for target, rows in sweeps.items():
+            rows = [r for r in rows if r[key] is not None]  # a point with no sample
             xs = [r["deadline_us"] / 1000 for r in rows]
             ys = [100 * r[key] if key == "accuracy" else r[key] for r in rows]
             ax.plot(xs, ys, "o-", label=target)
@@ -151,10 +152,14 @@ def write_report(run_root: Path) -> list[Path]:
         lines.append("")
     for target, s in hil.items():
         lines += [f"## Device: {target}", ""]
+        mism = s.get("mismatched", s["samples"] - s["bit_exact_samples"])
         verdict = (f"bit-exact: {s['bit_exact_samples']}/{s['samples']} samples, all stages"
                    if s["bit_exact_samples"] == s["samples"] else
-                   f"NOT bit-exact: {s['samples'] - s['bit_exact_samples']} of {s['samples']} "
-                   f"samples differ; first: {', '.join(s['first_mismatches'])}")
+                   f"{s['bit_exact_samples']} of {s['samples']} samples bit-exact; "
+                   f"{mism} mismatched" + (f" (first: {', '.join(s['first_mismatches'])})"
+                                           if mism else "") +
+                   f"; {s.get('incomplete', 0)} incomplete (frames lost on every try, "
+                   "not compared)")
         lines += [f"**{verdict}**", "", "| stage | device accuracy % | host TFLM % | median "
                   "cycles |", "|---|---|---|---|"]
         for k, a in enumerate(s["device_accuracy"]):
@@ -172,12 +177,17 @@ def write_report(run_root: Path) -> list[Path]:
         lines += ["## Deadline sweep", "", "![accuracy vs deadline](accuracy_vs_deadline.png)",
                   "![stage vs deadline](stage_vs_deadline.png)", ""]
         for target, rows in sweeps.items():
-            lines += [f"### {target}", "", "| deadline µs | accuracy % | mean stage | stop "
-                      "reasons |", "|---|---|---|---|"]
+            n = {r["n"] for r in rows}
+            lines += [f"### {target}", "",
+                      f"Each point: {', '.join(map(str, sorted(n)))} samples, a stratified "
+                      "(seeded) sample of the test split with every class.", "",
+                      "| deadline µs | samples | accuracy % | mean stage | stop reasons |",
+                      "|---|---|---|---|---|"]
             for r in rows:
                 reasons = ", ".join(f"{k} {v}" for k, v in r["reasons"].items() if v)
-                lines.append(f"| {r['deadline_us']:,} | {accuracy_cell(r['accuracy'], r['n'])} | "
-                             f"{r['mean_stage']:.2f} | {reasons} |")
+                stage = f"{r['mean_stage']:.2f}" if r["mean_stage"] is not None else "-"
+                lines.append(f"| {r['deadline_us']:,} | {r['n']} | "
+                             f"{accuracy_cell(r['accuracy'], r['n'])} | {stage} | {reasons} |")
             n_sweep = max((r["n"] for r in rows), default=0)
             lines += ["", f"Sweep: {split_note(n_sweep, 'samples per deadline')}."]
             zero = stage0_in_sweep(run_root, target)

@@ -359,19 +359,30 @@ def step_build(ctx: Context, target: str) -> dict:
     return json.loads((out / "size.json").read_text())
 
 
-def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
-    """Validate the device against the host over the whole test split, then the deadline
-    sweep and the battery-drop run. Emulated targets are started (and stopped) here."""
+def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, boards: int = 1,
+             sweep_samples: int = 200) -> dict:
+    """Validate the device(s) against the host over the whole test split, then the deadline
+    sweep (a stratified sample of `sweep_samples`) and the battery-drop run. Emulated targets
+    are started (and stopped) here, `boards` emulator processes of them (a farm); real boards
+    are the `ports` given, one device each."""
+    import contextlib
+
     from pipeline.boards import load_board
     from pipeline.harness import hil, targets
     from pipeline.quantize import bundle_hash, host_expectation, load_stage_table
 
+    ports = [ports] if isinstance(ports, str) else list(ports or [])
     run = ctx.run
-    if port is None and target not in EMULATED_TARGETS:
+    if not ports and target not in EMULATED_TARGETS:
         raise PedError(f"'{target}' is a real board: the harness cannot start it",
                        f"flash it (`ped flash --target {target}`) and pass --port /dev/ttyACM0")
+    if boards < 1:
+        raise PedError(f"--boards {boards}: a farm needs at least one board", "pass --boards 1..N")
+    if ports and boards > 1:
+        raise PedError("--boards starts emulated boards; real boards are given with --port",
+                       "pass one --port per board, or --boards without --port")
     image = None
-    if port is None:
+    if not ports:
         step_build(ctx, target)
         image = run.path("bin", target, "program" if target == "native" else "firmware.elf")
     out = run.path("hil", target)
@@ -379,18 +390,23 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
     ds = Dataset.load(run.path("data", "dataset"))
     expected_hash = bundle_hash(run.path("tflite"))
 
+    def move_aside(why: str) -> None:
+        for stale in ("results.jsonl", "sweep.jsonl"):
+            if (out / stale).is_file():
+                (out / stale).rename(out / (stale + ".stale"))
+                ctx.log(f"{why}: old {stale} moved to {stale}.stale")
+
     def produce():
         out.mkdir(parents=True, exist_ok=True)
-        session = {"bundle": expected_hash, "image": sha256_file(image) if image else port}
+        session = {"bundle": expected_hash, "image": sha256_file(image) if image else ports}
         marker = out / "session.json"
-        if marker.is_file() and json.loads(marker.read_text()) != session:
-            for stale in ("results.jsonl", "sweep.jsonl"):
-                if (out / stale).is_file():
-                    (out / stale).rename(out / (stale + ".stale"))
+        if ctx.force:
+            move_aside("--force")
+        elif marker.is_file() and json.loads(marker.read_text()) != session:
+            move_aside("another bundle or image")
         marker.write_text(json.dumps(session, indent=2))
         xq, expected = host_expectation(stages, ds.x["test"])
-        cfg = hil.HilConfig(url=port or "", target=target, out_dir=out,
-                            expected_hash=expected_hash, run_dir=str(run.root))
+        cost_us = stage_cost_us(run, target, table)
         board = load_board(target)
         # what the firmware's admission control believes: the profiled cycles codegen put
         # into its stage table when this target was profiled, else the stage table's
@@ -398,40 +414,51 @@ def step_hil(ctx: Context, target: str, port: str | None = None) -> dict:
         admitted = (json.loads(profiled.read_text())["cycles"] if profiled.is_file() else
                     [s["cost_cycles"] for s in table["stages"]])
         admitted_us = [c / board.clock_hz * 1e6 for c in admitted]
+        cfg = hil.HilConfig(url=ports[0] if ports else "", target=target, out_dir=out,
+                            expected_hash=expected_hash, run_dir=str(run.root),
+                            sweep_samples=sweep_samples, stage_cost_us=admitted_us,
+                            devices=[(p, p) for p in ports] if len(ports) > 1 else [])
 
         def session_run(fn, *a):
-            if port is not None:
+            if ports:
                 return fn(cfg, *a, log=ctx.log)
-            with targets.running(target, image) as t:
-                cfg.url, cfg.power = t.url, t.power
+            n = boards if fn is not hil.battery_drop else 1
+            with contextlib.ExitStack() as stack:
+                started = [stack.enter_context(targets.running(target, image)) for _ in range(n)]
+                cfg.url, cfg.power = started[0].url, started[0].power
+                cfg.devices = ([(f"{target}#{k}", t.url) for k, t in enumerate(started)]
+                               if n > 1 else [])
                 return fn(cfg, *a, log=ctx.log)
 
         summary = session_run(hil.validate, xq, ds.y["test"], expected)
-        cost_us = _stage_cost_us(run, target, table)  # measured just now by validate
+        cost_us = stage_cost_us(run, target, table)  # measured just now by validate
         sweep = session_run(hil.deadline_sweep, xq, ds.y["test"], cost_us, admitted_us)
         files = [out / "summary.json", out / "sweep.json", out / "results.jsonl",
                  out / "sweep.jsonl"]
         (out / "summary.json").write_text(json.dumps(summary, indent=2))
         (out / "sweep.json").write_text(json.dumps(sweep, indent=2))
-        if port is None:
+        if not ports:
             # drain so that the brown-out comes about ten full inferences in
             hz = json.loads((out / "device.json").read_text())["clock_hz"]
-            per_inference = max(sum(summary["median_cycles"]), sum(cost_us) * hz / 1e6, 1.0)
+            per_inference = max(sum(c or 0 for c in summary["median_cycles"]),
+                                sum(cost_us) * hz / 1e6, 1.0)
             drain = min(int(900e9 / (10 * per_inference)), 0xFFFFFFFF)
             battery = session_run(hil.battery_drop, xq, ds.y["test"], drain)
             (out / "battery.json").write_text(json.dumps(battery, indent=2))
             files.append(out / "battery.json")
-        return files, {"bit_exact": f"{summary['bit_exact_samples']}/{summary['samples']}"}
+        return files, {"bit_exact": f"{summary['bit_exact_samples']}/{summary['samples']}",
+                       "incomplete": summary["incomplete"]}
 
     inputs = {"bundle": expected_hash, "data": sha256_file(run.path("data", "dataset.npz")),
-              "image": sha256_file(image) if image else f"port:{port}",
+              "image": sha256_file(image) if image else f"port:{','.join(ports)}",
+              "boards": str(boards), "sweep_samples": str(sweep_samples),
               "code": code_hash("pipeline.harness.hil", "pipeline.harness.link",
                                 "pipeline.harness.device", "pipeline.protocol")}
     run_step(run, f"hil-{target}", inputs, produce, ctx.force, ctx.log)
     return json.loads((out / "summary.json").read_text())
 
 
-def _stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
+def stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
     """Per-stage time on the target in µs: measured HIL cycles when there are, else the
     profiled/estimated cost from the stage table."""
     from pipeline.boards import load_board

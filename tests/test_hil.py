@@ -1,12 +1,16 @@
 """HIL end to end on real generated code: a two-stage ensemble (with a connection) is
 quantized, generated as C, built for `native`, `qemu-m4` and `pico` (rp2040js), and streamed
 through the harness; every stage's int32 scores must equal TFLM + the fixed-point aggregation. Also:
-resume after the device is killed mid-run, and refusal of a device with another bundle."""
+resume after the device is killed mid-run, refusal of a device with another bundle, a link
+that flips, drops and inserts bytes and is cut and the device reset mid-run (our fault relay,
+seeded), and a farm of emulated boards that loses one mid-run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections import Counter
 
 import pytest
 from aggregation_check import check_device_against_float_ensemble
@@ -16,6 +20,7 @@ from pipeline.codegen import BundleSpec, generate
 from pipeline.firmware_build import build, get_target
 from pipeline.harness import hil, targets
 from pipeline.harness.errors import BundleMismatch, HarnessError
+from pipeline.harness.relay import FaultRelay
 from pipeline.quantize import bundle_hash, host_expectation, quantize_ensemble, write_stage_table
 
 N = 24  # test samples streamed per run
@@ -108,6 +113,76 @@ def test_device_with_another_bundle_is_refused(bundle):
     assert "ped flash" in err.value.fix
     assert not (cfg.out_dir / "results.jsonl").exists() or \
         (cfg.out_dir / "results.jsonl").read_text() == ""
+
+
+def _ids(path):
+    return Counter(json.loads(x)["id"] for x in path.read_text().splitlines())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["native", "qemu-m4"])
+def test_a_bad_link_loses_nothing_and_records_nothing_wrong(bundle, target):
+    root, ds, xq, expected, digest = bundle
+    image = _image(root, target)
+    cfg = _cfg(root, target, digest)
+    cfg.out_dir = root / "hil" / f"{target}-faults"
+    with targets.running(target, image) as t, \
+            FaultRelay(t.url, rate=1e-3, seed=3, cut_after=3_000, reset_after=7_000) as relay:
+        cfg.url = relay.url
+        summary = hil.validate(cfg, xq, ds.y["test"][:N], expected, log=lambda _: None)
+    assert relay.counts.faults >= 10 and relay.counts.cuts == 1 and relay.counts.resets == 1
+    assert summary["reconnects"] >= 1 and summary["resets"] >= 1
+    assert (summary["complete"], summary["mismatched"], summary["incomplete"]) == (N, 0, 0)
+    assert summary["bit_exact_samples"] == N
+    ids = _ids(cfg.out_dir / "results.jsonl")
+    assert sorted(ids) == sorted(f"test-{i}" for i in range(N)) and set(ids.values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_farm_shards_the_split_and_survives_a_dead_board(bundle):
+    root, ds, xq, expected, digest = bundle
+    image = _image(root, "qemu-m4")
+    cfg = _cfg(root, "qemu-m4", digest)
+    cfg.out_dir = root / "hil" / "farm"
+    cfg.reconnect_timeout = 1.0
+    with contextlib.ExitStack() as stack:
+        boards = [stack.enter_context(targets.running("qemu-m4", image)) for _ in range(3)]
+        cfg.devices = [(f"qemu-m4#{k}", b.url) for k, b in enumerate(boards)]
+        done = []
+
+        def kill_board_1():
+            done.append(1)
+            if len(done) == 6:
+                boards[1].process.kill()
+
+        summary = hil.validate(cfg, xq, ds.y["test"][:N], expected, log=lambda _: None,
+                               progress=kill_board_1)
+    assert summary["bit_exact_samples"] == N and summary["incomplete"] == 0
+    rows = {d["device"]: d for d in summary["devices"]}
+    assert rows["qemu-m4#1"]["status"] == "died"
+    assert rows["qemu-m4#0"]["samples"] > 0 and rows["qemu-m4#2"]["samples"] > 0
+    assert sum(d["samples"] for d in rows.values()) == N
+    recs = [json.loads(x) for x in (cfg.out_dir / "results.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in recs) == sorted(f"test-{i}" for i in range(N))
+    assert {r["device"] for r in recs} == set(rows)
+    # resume across the farm: a second run (one board) finds everything recorded
+    with targets.running("qemu-m4", image) as t:
+        cfg.devices, cfg.url = [], t.url
+        again = hil.validate(cfg, xq, ds.y["test"][:N], expected, log=lambda _: None)
+    assert again["bit_exact_samples"] == N and again["devices"][0]["samples"] == 0
+
+
+def test_stratified_sample_holds_every_class_and_is_seeded():
+    import numpy as np
+
+    y = np.array([0] * 90 + [1] * 8 + [2] * 2)
+    a = hil.stratified_indices(y, 20, seed=1)
+    assert len(a) == 20 and len(set(a.tolist())) == 20
+    assert set(y[a].tolist()) == {0, 1, 2}
+    assert sorted(Counter(y[a].tolist()).values()) == [1, 2, 17]  # in proportion, >= 1 each
+    assert (a == hil.stratified_indices(y, 20, seed=1)).all()
+    assert not (a == hil.stratified_indices(y, 20, seed=2)).all()
+    assert (hil.stratified_indices(y, 500) == np.arange(100)).all()  # the whole split
 
 
 @pytest.mark.slow
