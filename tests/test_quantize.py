@@ -101,3 +101,4 @@ def test_connection_into_a_concatenation_repins_the_producer(tmp_path):
     assert s2_in[1] == s1_out[1]  # exact: stage 1 now requantizes to stage 2's scale
     res = evaluate(stages, float_stage_logits(models, ds), ds.x["test"], ds.y["test"])
     assert abs(res["drop_tflm_vs_float"][1]) < 0.05
+    assert abs(res["drop_tflm_vs_float"][0]) < 0.05  # the re-pinned producer's bias follows
