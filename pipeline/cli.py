@@ -483,7 +483,7 @@ def print_hil(summary: dict, target: str) -> None:
         verdict = "; ".join(parts)
     complete = summary.get("complete", n)
     table = Table(title=f"{target}: {verdict}",
-                  caption=split_note(complete, "complete samples"))
+                  caption=escape(split_note(complete, "complete samples")))
     for col in ("stage", "device accuracy % [95%]", "median cycles"):
         table.add_column(col, justify="right")
     for k, a in enumerate(summary["device_accuracy"]):
