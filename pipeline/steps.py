@@ -406,7 +406,7 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
             move_aside("another bundle or image")
         marker.write_text(json.dumps(session, indent=2))
         xq, expected = host_expectation(stages, ds.x["test"])
-        cost_us = _stage_cost_us(run, target, table)
+        cost_us = stage_cost_us(run, target, table)
         board = load_board(target)
         admitted_us = [s["cost_cycles"] / board.clock_hz * 1e6 for s in table["stages"]]
         cfg = hil.HilConfig(url=ports[0] if ports else "", target=target, out_dir=out,
@@ -456,7 +456,7 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
     return json.loads((out / "summary.json").read_text())
 
 
-def _stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
+def stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
     """Per-stage time on the target in µs: measured HIL cycles when there are, else the
     profiled/estimated cost from the stage table."""
     from pipeline.boards import load_board

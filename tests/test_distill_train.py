@@ -14,7 +14,9 @@ from pipeline.distill.ensemble import save_stage_files
 from pipeline.distill.solver import SolverConfig
 
 pytestmark = pytest.mark.slow
-CFG = DistillConfig(stages=2, gamma=-1.0, solver=SolverConfig(epochs=6, batch_size=128))
+# the first implementation's mechanics (every issue-#12 lever off; the last test turns them on)
+CFG = DistillConfig(stages=2, gamma=-1.0, solver=SolverConfig(epochs=6, batch_size=128),
+                    views=0, edge="normalised", line_search=False, corrective=False, bands=0.0)
 TEACHER_MACS = 400_000  # pool up to 100k MACs
 
 

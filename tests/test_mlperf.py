@@ -25,6 +25,8 @@ from pipeline.mlperf import (
     default_model_key,
     export_mlperf,
     host_top1,
+    measure_inference_seconds,
+    perf_iterations,
     write_export,
 )
 from pipeline.probability import format_milli, probabilities_milli, probability_scale
@@ -75,6 +77,12 @@ def test_model_keys_are_plain_identifiers():
     assert check_model_key("ic01") == "ic01"
     with pytest.raises(Exception, match="not a plain identifier"):
         check_model_key("stages=3 classes=10")
+
+
+def test_performance_windows_are_sized_between_the_runner_limits():
+    assert perf_iterations(1e-4) == 130_000  # 13 s: above 10 s, below the 30 s reply limit
+    assert perf_iterations(100.0) == 1 and perf_iterations(1e-12) == 10_000_000
+    assert perf_iterations(0.0) == 1000  # unknown
 
 
 def _read_like_the_runner(folder: Path) -> list[tuple[str, int, bytes]]:
@@ -175,3 +183,6 @@ def test_the_runner_drives_the_firmware(exported, target):
             inf = side.infer(20, 2)
             assert inf.elapsed_us > 0
             assert [round(s * 1000) for s in inf.scores] == expected[0].tolist()
+        # what `ped export mlperf` sizes the performance entry by
+        per_inference = measure_inference_seconds(t.url, files[0][2], n=50)
+        assert 0 < per_inference < 0.1

@@ -17,7 +17,8 @@ mass (residual_kd only; the game objective is weighted by its own potential). Op
 `growth` (default 1 = off): round t only considers candidates costing at least growth times
 stage t-1's cycles, a geometric schedule of stage sizes instead of the cheapest weak learner.
 
-Levers beyond the paper (issue #12; each off at its zero value, measured in docs/distill.md):
+Levers beyond the paper (issue #12; each off at its zero value, all on by default since the
+benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns them off):
 - `views` > 0, function matching: the fit split is the train split plus `views` augmented
   copies of it (augment.py, seeded by `seed`) labelled by the teacher model itself, so the
   residual a later round fits is measured on inputs the earlier stages were not fitted to. The
@@ -81,7 +82,7 @@ class DistillConfig:
     objective: str = "residual_kd"
     connections: bool = True
     eta: float = 1.0  # adversary step size, standardised-logit units
-    gamma: float = 0.02  # weak-learning threshold on the normalised edge in [-1, 1]
+    gamma: float = 0.02  # weak-learning threshold on the edge (either form lies in [-1, 1])
     max_tries: int = 3  # FIND-WL: candidates trained per round at most (0 = the whole pool)
     escalate: float = 2.0  # FIND-WL: after a failure, skip to candidates >= this x its cycles
     growth: float = 1.0  # stage t costs >= growth x stage t-1's cycles (1 = FIND-WL as is)
@@ -93,12 +94,13 @@ class DistillConfig:
     target_residual: float = 0.0
     max_cost_fraction: float = 0.25  # pool: at most this share of the teacher's MACs
     seed: int = 0
-    views: int = 0  # teacher-labelled augmented views per train example (0 = off)
-    edge: str = "normalised"  # weak-learning test: "normalised" (game.edge) | "cosine"
-    line_search: bool = False  # alpha_t by line search on val; accept needs gain >= min_gain
+    # the levers of issue #12 (defaults = the benchmark's "fm"; "paper" turns them all off)
+    views: int = 2  # teacher-labelled augmented views per train example (0 = off)
+    edge: str = "cosine"  # weak-learning test: "normalised" (game.edge) | "cosine"
+    line_search: bool = True  # alpha_t by line search on val; accept needs gain >= min_gain
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
-    corrective: bool = False  # refit every alpha on val after each round (guarded)
-    bands: float = 0.0  # rho > 1: FIND-WL over cost bands [m rho^(t-1), m rho^t); 0 = off
+    corrective: bool = True  # refit every alpha on val after each round (guarded)
+    bands: float = 2.0  # rho > 1: FIND-WL over cost bands [m rho^(t-1), m rho^t); 0 = off
     per_band: int = 2  # candidates trained per band
     small_seeds: int = 1  # seeds tried per candidate under small_macs (best kept)
     small_macs: int = 20_000

@@ -1,0 +1,50 @@
+"""benchmarks/distill_quality.py's statistics on two hand-made jobs (no training)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+_path = Path(__file__).resolve().parents[1] / "benchmarks" / "distill_quality.py"
+_spec = importlib.util.spec_from_file_location("distill_quality", _path)
+dq = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(dq)
+
+
+def _job(seed, bd, rs, nr, bd_macs, nr_macs):
+    def method(acc, macs):
+        return {"candidates": ["x"] * len(acc), "cum_macs": macs, "float": acc, "int8": acc}
+    return {"run": "toy", "dataset": "toy", "seed": seed, "seconds": 10.0 * (seed + 1),
+            "teacher": {"test_accuracy": 0.9, "macs": 10_000}, "stop_reason": "2 rounds",
+            "bdistil": method(bd, bd_macs), "resched": method(rs, bd_macs),
+            "noresched": method(nr, nr_macs)}
+
+
+def test_means_standard_errors_pairs_and_area_by_hand():
+    jobs = [_job(0, [0.6, 0.8], [0.5, 0.8], [0.7, 0.7], [100, 1000], [110, 900]),
+            _job(1, [0.8], [0.6], [0.6], [100], [100])]  # seed 1 stopped after one stage
+    e = dq.aggregate(jobs)["datasets"]["toy"]
+    bd = e["methods"]["bdistil"]
+    assert bd["float"]["mean"] == pytest.approx([0.7, 0.8])
+    assert bd["float"]["se"][0] == pytest.approx(0.1)  # sd sqrt(0.02) / sqrt 2
+    assert bd["float"]["se"][1] is None and bd["float"]["n"] == [2, 1]
+    pr = e["paired"]["bdistil-resched"]["int8"]
+    assert pr["mean"] == pytest.approx([0.15, 0.0])  # (0.1 + 0.2) / 2; stage 2: 0.8 - 0.8
+    assert pr["se"][0] == pytest.approx(0.05)
+    assert e["methods"]["noresched"]["macs_mismatch"] == pytest.approx([0.05, -0.1])
+    # area over log10 MACs 2..3 of seed 0 (one decade): (0.6 + 0.8) / 2; seed 1 has one stage
+    assert bd["auc_log_macs_int8"]["mean"] == pytest.approx(0.7)
+    assert bd["auc_log_macs_int8"]["n"] == 1
+    assert e["teacher"]["mean"] == pytest.approx(0.9) and e["seconds_per_job"] == 15.0
+    assert "toy | 1 | 2 | 100 | 70.0 ± 10.0" in dq.table({"datasets": {"toy": e}})
+
+
+def test_seeds_argument():
+    assert dq.parse_seeds("3") == [0, 1, 2]
+    assert dq.parse_seeds("1,2,3") == [1, 2, 3]
+    with pytest.raises(SystemExit, match="--seeds 3 or --seeds 1,2,3"):
+        dq.parse_seeds("x")
+    assert math.isclose(dq.auc_log_macs([10, 100, 1000], [0.5, 0.7, 0.9]), 0.7)
