@@ -61,6 +61,7 @@ def test_ped_run_prints_one_line_per_step_and_no_noise(run):
         assert re.search(rf"^{step}: done in [\d.]+ s", out, re.M), step
     n = sum(json.loads((rd / "data" / "dataset.json").read_text())["counts"]["test"])
     assert f"n = {n}" in out and INTERVAL.search(out)
+    assert "[lo, hi] is the 95% Wilson interval" in out  # the caption, not eaten as markup
     assert f"bit-exact: {n}/{n} samples, all stages" in out
     assert (rd / "report" / "report.md").is_file()
 
@@ -69,16 +70,15 @@ def test_ped_run_prints_one_line_per_step_and_no_noise(run):
 def test_ped_quantize_is_up_to_date_and_shows_intervals(run):
     build, _, _ = run
     out = ped(build, "quantize", "--dataset", "digits")
-    _quiet(out)
     assert "quantize: up to date, skipped" in out
     assert len(INTERVAL.findall(out)) >= 2 * 3  # float, LiteRT-REF, TFLM per stage
+    _quiet(out)
 
 
 @pytest.mark.slow
 def test_ped_hil_on_qemu_m3_sweeps_drops_the_battery_and_answers_the_prior(run):
     build, rd, _ = run
     out = ped(build, "hil", "--dataset", "digits", "--target", "qemu-m3")
-    _quiet(out)
     hil = rd / "hil" / "qemu-m3"
     summary = json.loads((hil / "summary.json").read_text())
     with np.load(rd / "data" / "dataset.npz") as z:
@@ -98,6 +98,7 @@ def test_ped_hil_on_qemu_m3_sweeps_drops_the_battery_and_answers_the_prior(run):
     battery = json.loads((hil / "battery.json").read_text())
     assert battery["reasons"][0] == "all" and battery["reasons"][-1] == "battery"
     assert battery["stages"][-1] == 0  # browned out: no stage runs, the prior answers
+    _quiet(out)
 
 
 @pytest.mark.slow
@@ -105,7 +106,6 @@ def test_ped_report_has_both_devices_intervals_and_stage_zero(run):
     build, rd, _ = run
     ped(build, "hil", "--dataset", "digits", "--target", "qemu-m3")  # up to date: skipped
     out = ped(build, "report", "--dataset", "digits")
-    _quiet(out)
     md = (rd / "report" / "report.md").read_text()
     with np.load(rd / "data" / "dataset.npz") as z:
         y_train, n = z["y_train"], len(z["y_test"])
@@ -116,6 +116,7 @@ def test_ped_report_has_both_devices_intervals_and_stage_zero(run):
     assert re.search(r"sweep answers came at stage 0 .*: all class \d+ \('[^']*'\), the prior", md)
     metrics = json.loads((rd / "report" / "metrics.json").read_text())
     assert metrics["stage0"]["class"] == prior and metrics["test_samples"] == n
+    _quiet(out)
 
 
 @pytest.mark.slow

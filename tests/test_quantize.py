@@ -93,12 +93,15 @@ def test_layer_without_int8_builtin_is_refused_with_its_name():
     assert "cumsum_layer" in err.value.problem, err.value.problem
 
 
+@pytest.mark.slow  # trains and converts a second ensemble
 def test_connection_into_a_concatenation_repins_the_producer(tmp_path):
     ds, models = build_tiny_ensemble(tmp_path, epochs=1, concat=True)
     stages = quantize_ensemble(tmp_path, ds.x["train"])
     _, s1_out = io_quant(stages[0].tflite)
     s2_in, _ = io_quant(stages[1].tflite)
     assert s2_in[1] == s1_out[1]  # exact: stage 1 now requantizes to stage 2's scale
+    quant = ("scale", "zero_point")  # and the stage table records the re-pinned output
+    assert [stages[1].inputs[1][k] for k in quant] == [stages[0].outputs[1][k] for k in quant]
     res = evaluate(stages, float_stage_logits(models, ds), ds.x["test"], ds.y["test"])
     assert abs(res["drop_tflm_vs_float"][1]) < 0.05
     assert abs(res["drop_tflm_vs_float"][0]) < 0.05  # the re-pinned producer's bias follows

@@ -31,6 +31,7 @@ def _check(golden, build, shape, expect_ops: set[str], batch: int | None = None)
     assert bad == 0, f"{bad}/{total} int8 outputs differ from TFLM"
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(h=st.integers(3, 9), w=st.integers(3, 9), c=st.integers(1, 4), f=st.integers(1, 6),
        k=st.integers(1, 3), s=st.integers(1, 2), pad=PAD, act=ACT, bias=st.booleans(),
@@ -43,6 +44,7 @@ def test_conv_2d(golden, h, w, c, f, k, s, pad, act, bias, g):
            {"CONV_2D"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(5, 40), c=st.integers(1, 6), f=st.integers(1, 8), k=st.integers(1, 5),
        s=st.integers(1, 2), pad=PAD, act=ACT)
@@ -53,6 +55,7 @@ def test_conv_2d_as_conv1d(golden, n, c, f, k, s, pad, act):
            (n, c), {"CONV_2D"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(h=st.integers(3, 9), w=st.integers(1, 9), c=st.integers(1, 5), m=st.integers(1, 2),
        k=st.integers(1, 3), s=st.integers(1, 2), pad=PAD, act=ACT)
@@ -63,6 +66,7 @@ def test_depthwise_conv_2d(golden, h, w, c, m, k, s, pad, act):
            (h, w, c), {"DEPTHWISE_CONV_2D"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(1, 48), units=st.integers(1, 16), act=ACT, bias=st.booleans(),
        steps=st.sampled_from([0, 0, 3]))
@@ -76,6 +80,7 @@ def test_fully_connected(golden, n, units, act, bias, steps):
            {"FULLY_CONNECTED"}, batch=1 if steps else None)
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(h=st.integers(2, 9), w=st.integers(2, 9), c=st.integers(1, 4), k=st.integers(1, 3),
        s=st.integers(1, 3), pad=PAD, kind=st.sampled_from(["avg", "max"]))
@@ -86,6 +91,7 @@ def test_pool_2d(golden, h, w, c, k, s, pad, kind):
     _check(golden, lambda x: layer(k, strides=s, padding=pad)(x), (h, w, c), {op})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(1, 12), c=st.integers(1, 8), two_d=st.booleans())
 def test_mean(golden, n, c, two_d):
@@ -95,6 +101,7 @@ def test_mean(golden, n, c, two_d):
         _check(golden, lambda x: layers.GlobalAveragePooling1D()(x), (n, c), {"MEAN"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(1, 24), a=st.integers(1, 12), act=ACT)
 def test_add(golden, n, a, act):
@@ -103,6 +110,7 @@ def test_add(golden, n, a, act):
     _check(golden, build, (n,), {"ADD"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(1, 24), a=st.integers(1, 12), act=ACT,
        kind=st.sampled_from(["same", "scalar", "constant"]))
@@ -120,6 +128,7 @@ def test_mul(golden, n, a, act, kind):
     _check(golden, build, (n,), {"MUL"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(h=st.integers(1, 8), w=st.integers(1, 8), c=st.integers(1, 3),
        p=st.tuples(*[st.integers(0, 2)] * 4), two_d=st.booleans())
@@ -133,6 +142,7 @@ def test_pad(golden, h, w, c, p, two_d):
                (w, c), {"PAD"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(2, 20), c=st.integers(1, 4), a=st.integers(1, 5), b=st.integers(1, 5))
 def test_concatenation(golden, n, c, a, b):
@@ -142,18 +152,21 @@ def test_concatenation(golden, n, c, a, b):
     _check(golden, build, (n, c), {"CONCATENATION"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(2, 24), units=st.integers(2, 12))
 def test_softmax(golden, n, units):
     _check(golden, lambda x: layers.Dense(units, activation="softmax")(x), (n,), {"SOFTMAX"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(1, 24), units=st.integers(1, 12))
 def test_tanh(golden, n, units):
     _check(golden, lambda x: layers.Activation("tanh")(layers.Dense(units)(x)), (n,), {"TANH"})
 
 
+@pytest.mark.slow  # ten hypothesis examples, each a conversion + gcc
 @SETTINGS
 @given(n=st.integers(1, 24), units=st.integers(1, 12))
 def test_logistic(golden, n, units):

@@ -28,10 +28,14 @@ POOLS = {"image": ("image", (8, 8, 1), 10, (4, 8), (6, 12)),
 
 
 def _randomise(model, rng: np.random.Generator) -> None:
+    """Random weights scaled by 1/sqrt(fan-in): activations, and the tanh logits, stay in the
+    kernels' interesting range (not all saturated, not all zero)."""
     for layer in model.layers:
         ws = layer.get_weights()
         if ws:
-            layer.set_weights([rng.normal(0, 0.5, size=w.shape).astype(np.float32) for w in ws])
+            layer.set_weights([rng.normal(0, 1 / np.sqrt(np.prod(w.shape[:-1])) if w.ndim > 1
+                                          else 0.1, size=w.shape).astype(np.float32)
+                               for w in ws])
 
 
 def _students(tmp_path, kind: str, connections: bool):
@@ -70,6 +74,11 @@ def test_pool_students_generated_c_equals_tflm(golden, tmp_path, kind, connectio
     write_stage_table(stages, tmp_path / "tflite", n_cls, 3, list(x.shape[1:]))
     spec = BundleSpec.from_stages_json(tmp_path / "tflite")  # what `ped codegen` reads
     assert spec.default_class == 3
+    from pipeline.codegen.compare import tflm_bundle_outputs
+
+    probe = tflm_bundle_outputs(spec, np.zeros(x.shape[1:], np.int8))
+    assert all(np.ptp(stage[st.logits_output]) > 0 for stage, st in zip(probe, spec.stages,
+                                                                         strict=True))
     bad, total = golden.differing(spec, n_inputs=8, seed=3)
     # logits of both stages (+ the exported feature map) for 8 inputs, nothing left out
     assert total >= 8 * 2 * n_cls
