@@ -423,8 +423,12 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
             if ports:
                 return fn(cfg, *a, log=ctx.log)
             n = boards if fn is not hil.battery_drop else 1
+            # idle QEMU boards sleep rather than race their clocks (a farm on few cores);
+            # the battery run keeps the clock the firmware's energy model was measured on
+            sleep = fn is not hil.battery_drop
             with contextlib.ExitStack() as stack:
-                started = [stack.enter_context(targets.running(target, image)) for _ in range(n)]
+                started = [stack.enter_context(targets.running(target, image, idle_sleep=sleep))
+                           for _ in range(n)]
                 cfg.url, cfg.power = started[0].url, started[0].power
                 cfg.devices = ([(f"{target}#{k}", t.url) for k, t in enumerate(started)]
                                if n > 1 else [])
