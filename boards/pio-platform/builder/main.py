@@ -63,11 +63,14 @@ env.Append(
     LINKFLAGS=link_flags(ped_target, map_file),
     CPPPATH=[os.path.join(ROOT, "firmware", "include"),
              os.path.join(ROOT, "boards", ped_target.board_src),
-             os.path.join(ROOT, "boards", "cortexm"), str(model), str(FAKE_MODEL_DIR)],
+             os.path.join(ROOT, "boards", "cortexm"), os.path.join(ROOT, "boards", "common"),
+             str(model), str(FAKE_MODEL_DIR)],
 )
 
 parts = [("ped_core", os.path.join(ROOT, "firmware", "src")),
          ("ped_board", os.path.join(ROOT, "boards", ped_target.board_src)),
+         *([] if ped_target.host else  # the serial rings every microcontroller port shares
+           [("ped_board_common", os.path.join(ROOT, "boards", "common"))]),
          ("ped_model", str(model))]
 kernels = os.path.join(ROOT, "firmware", "kernels")
 if os.path.isdir(kernels):  # the kernel engineer's C (top-level *.c), and its headers
