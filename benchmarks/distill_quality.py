@@ -161,10 +161,7 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None) -> di
     with np.load(root / "teacher" / "logits.npz") as z:
         logits = {s: z[s] for s in z.files}
     tm = json.loads((root / "teacher" / "metrics.json").read_text())
-    if out.exists():
-        import shutil
-        shutil.rmtree(out)
-    lines: list[str] = []
+    lines: list[str] = []  # an interrupted job resumes its accepted rounds (progress.json)
     distill_run(ds, logits, tm, cfg, out, baselines=True, log=lines.append,
                 teacher_model=root / "teacher" / "model.keras")
     m = json.loads((out / "metrics.json").read_text())
