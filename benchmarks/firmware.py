@@ -1,6 +1,6 @@
 """Firmware benchmark: one command, prints tables.
 
-    python benchmarks/firmware.py [--model DIR] [--boards native,qemu-m4,qemu-m3]
+    python benchmarks/firmware.py [--model DIR] [--boards native,qemu-m4,qemu-m3,pico]
 
 1. Image per offline board (the application firmware, `pio run -e BOARD`): flash split into
    runtime code (scheduler, board, app, kernels, libc: everything but weights) and weights
@@ -36,6 +36,7 @@ from pipeline.firmware_build import (  # noqa: E402
     ICOUNT_SHIFT,
     PIO_BUILD_DIR,
     Target,
+    emulator_command,
     get_target,
     image_size,
     object_sizes,
@@ -96,8 +97,10 @@ def bench(t: Target, model: Path | None) -> tuple[list[tuple[int, int, int]], di
     """(stage, cycles, layers) rows, sweep rows per mode, counter Hz, from firmware/bench."""
     env = f"{t.name}-bench"
     pio_run(env, model)
-    cmd = qemu_command(t, PIO_BUILD_DIR / env / t.program_name)
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
+    elf = PIO_BUILD_DIR / env / t.program_name
+    cmd = qemu_command(t, elf) if t.qemu_machine else emulator_command(t, elf)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                         stdin=subprocess.DEVNULL).stdout
     if "BENCH done" not in out:
         raise PedError(f"{env} did not finish:\n{out[-2000:]}", "run the QEMU command by hand")
     stages = [tuple(int(x) for x in m) for m in
@@ -149,12 +152,14 @@ def main() -> int:
 
     for b in boards:
         t = get_target(b)
-        if not t.qemu_machine:
-            console.print(f"{b}: no cycle/overrun run (host timing is not instruction-counted)")
+        if not (t.qemu_machine or t.emulator):
+            console.print(f"{b}: no cycle/overrun run (its timing is not simulated here)")
             continue
         stages, sweep, hz = bench(t, args.model)
-        st = Table(title=f"{b}: cycles per stage, QEMU -icount shift={ICOUNT_SHIFT} "
-                         f"(instruction time at {hz / 1e6:g} MHz, not real cycles)")
+        clock = (f"QEMU -icount shift={ICOUNT_SHIFT} (instruction time at {hz / 1e6:g} MHz, "
+                 "not real cycles)" if t.qemu_machine else
+                 f"rp2040js (its Cortex-M0+ cycle model at {hz / 1e6:g} MHz)")
+        st = Table(title=f"{b}: cycles per stage, {clock}")
         for col in ("stage", "cycles", "layers", "cycles / layer"):
             st.add_column(col, justify="right")
         for k, cyc, layers in stages:

@@ -43,6 +43,9 @@ def main() -> None:
     ap.add_argument("--target", default="qemu-m4")
     ap.add_argument("--boards", nargs="+", type=int, default=[1, 4])
     ap.add_argument("--samples", type=int, default=None, help="default: the whole test split")
+    ap.add_argument("--idle-sleep", action=argparse.BooleanOptionalAction, default=True,
+                    help="QEMU -icount sleep=on: an idle board sleeps instead of burning a "
+                         "core (default on, as `ped hil --boards N` runs them)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     ctx = Context(dataset=args.dataset, progress=False)
@@ -59,7 +62,9 @@ def main() -> None:
     rows, reference = [], None
     for k in args.boards:
         with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
-            started = [stack.enter_context(targets.running(args.target, image)) for _ in range(k)]
+            started = [stack.enter_context(targets.running(args.target, image,
+                                                           idle_sleep=args.idle_sleep))
+                       for _ in range(k)]
             cfg = hil.HilConfig(url=started[0].url, target=args.target, out_dir=Path(tmp),
                                 expected_hash=bundle_hash(run.path("tflite")),
                                 run_dir=str(run.root),

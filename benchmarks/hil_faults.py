@@ -62,7 +62,8 @@ def _quiet_stdout(on: bool):
 def one_run(target: str, image: Path, rate: float, seed: int, cfg_base: dict, xq, y, expected,
             clean_bytes: int | None) -> dict:
     faulty = rate > 0 and clean_bytes
-    with tempfile.TemporaryDirectory() as tmp, targets.running(target, image) as t, \
+    with tempfile.TemporaryDirectory() as tmp, \
+            targets.running(target, image, idle_sleep=True) as t, \
             FaultRelay(t.url, rate=rate, seed=seed,
                        cut_after=int(0.3 * clean_bytes) if faulty else None,
                        reset_after=int(0.6 * clean_bytes) if faulty else None) as relay:

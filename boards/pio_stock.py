@@ -29,13 +29,15 @@ map_file = os.path.join(build_dir, "firmware.map")
 
 env.Append(  # noqa: F821
     CPPPATH=[os.path.join(ROOT, "firmware", "include"), os.path.join(ROOT, "boards", name),
-             os.path.join(ROOT, "boards", "cortexm"), str(model), str(FAKE_MODEL_DIR)],
+             os.path.join(ROOT, "boards", "cortexm"), os.path.join(ROOT, "boards", "common"),
+             str(model), str(FAKE_MODEL_DIR)],
     CPPDEFINES=[("PED_CPU_HZ", f"{board.clock_hz}u"), ("PED_BOARD_NAME", f'\\"{name}\\"')],
     CFLAGS=["-std=c99", "-Wall", "-Wextra"],
     LINKFLAGS=[f"-Wl,-Map,{map_file}"],
 )
 parts = [("ped_core", os.path.join(ROOT, "firmware", "src")),
          ("ped_board", os.path.join(ROOT, "boards", name)),
+         ("ped_board_common", os.path.join(ROOT, "boards", "common")),
          ("ped_model", str(model))]
 if os.path.isdir(os.path.join(ROOT, "firmware", "kernels")):
     parts.append(("ped_kernels", os.path.join(ROOT, "firmware", "kernels")))

@@ -340,7 +340,7 @@ def cmd_teacher(args: argparse.Namespace) -> None:
 def print_quantize(result: dict) -> None:
     n = result["n_samples"]
     table = Table(title=f"host evaluation per stage: accuracy % [95% interval], n = {n} test "
-                        "samples", caption=split_note(n))
+                        "samples", caption=escape(split_note(n)))
     for col in ("stage", "float %", "LiteRT-REF %", "TFLM %", "drop", "REF!=TFLM",
                 ".tflite B", "TFLM arena B"):
         table.add_column(col, justify="right")
@@ -390,7 +390,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     n = _test_size(ctx)
     table = Table(title=f"{ctx.dataset}: test accuracy % [95% interval] by stage, teacher "
                         f"{accuracy_cell(m['teacher']['test_accuracy'], n)}% at "
-                        f"{m['teacher']['macs']:,} MACs", caption=split_note(n))
+                        f"{m['teacher']['macs']:,} MACs", caption=escape(split_note(n)))
     for col in ("stage", "student", "cum. MACs", "B-DISTIL", "RESCHED", "NO-RESCHED"):
         table.add_column(col, justify="right")
     for i, row in enumerate(m["bdistil"]):
@@ -488,7 +488,7 @@ def print_hil(summary: dict, target: str) -> None:
         verdict = "; ".join(parts)
     complete = summary.get("complete", n)
     table = Table(title=f"{target}: {verdict}",
-                  caption=split_note(complete, "complete samples"))
+                  caption=escape(split_note(complete, "complete samples")))
     from pipeline.report import cost_unit
 
     for col in ("stage", "device accuracy % [95%]", f"median {cost_unit(target)}"):

@@ -414,7 +414,12 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
         xq, expected = host_expectation(stages, ds.x["test"])
         cost_us = stage_cost_us(run, target, table)
         board = load_board(target)
-        admitted_us = [s["cost_cycles"] / board.cost_hz * 1e6 for s in table["stages"]]
+        # what the firmware's admission control believes: the profiled cycles codegen put
+        # into its stage table when this target was profiled, else the stage table's
+        profiled = run.path("profile", f"{target}.json")
+        admitted = (json.loads(profiled.read_text())["cycles"] if profiled.is_file() else
+                    [s["cost_cycles"] for s in table["stages"]])
+        admitted_us = [c / board.cost_hz * 1e6 for c in admitted]
         cfg = hil.HilConfig(url=ports[0] if ports else "", target=target, out_dir=out,
                             expected_hash=expected_hash, run_dir=str(run.root),
                             sweep_samples=sweep_samples, stage_cost_us=admitted_us,
@@ -424,14 +429,19 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
             if ports:
                 return fn(cfg, *a, log=ctx.log)
             n = boards if fn is not hil.battery_drop else 1
+            # idle QEMU boards sleep rather than race their clocks (a farm on few cores);
+            # the battery run keeps the clock the firmware's energy model was measured on
+            sleep = fn is not hil.battery_drop
             with contextlib.ExitStack() as stack:
-                started = [stack.enter_context(targets.running(target, image)) for _ in range(n)]
+                started = [stack.enter_context(targets.running(target, image, idle_sleep=sleep))
+                           for _ in range(n)]
                 cfg.url, cfg.power = started[0].url, started[0].power
                 cfg.devices = ([(f"{target}#{k}", t.url) for k, t in enumerate(started)]
                                if n > 1 else [])
                 return fn(cfg, *a, log=ctx.log)
 
         summary = session_run(hil.validate, xq, ds.y["test"], expected)
+        cost_us = stage_cost_us(run, target, table)  # measured just now by validate
         sweep = session_run(hil.deadline_sweep, xq, ds.y["test"], cost_us, admitted_us)
         files = [out / "summary.json", out / "sweep.json", out / "results.jsonl",
                  out / "sweep.jsonl"]

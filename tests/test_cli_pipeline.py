@@ -61,6 +61,7 @@ def test_ped_run_prints_one_line_per_step_and_no_noise(run):
         assert re.search(rf"^{step}: done in [\d.]+ s", out, re.M), step
     n = sum(json.loads((rd / "data" / "dataset.json").read_text())["counts"]["test"])
     assert f"n = {n}" in out and INTERVAL.search(out)
+    assert "[lo, hi] is the 95% Wilson interval" in out  # the caption, not eaten as markup
     assert f"bit-exact: {n}/{n} samples, all stages" in out
     assert (rd / "report" / "report.md").is_file()
 

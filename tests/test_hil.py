@@ -146,7 +146,8 @@ def test_a_farm_shards_the_split_and_survives_a_dead_board(bundle):
     cfg.out_dir = root / "hil" / "farm"
     cfg.reconnect_timeout = 1.0
     with contextlib.ExitStack() as stack:
-        boards = [stack.enter_context(targets.running("qemu-m4", image)) for _ in range(3)]
+        boards = [stack.enter_context(targets.running("qemu-m4", image, idle_sleep=True))
+                  for _ in range(3)]
         cfg.devices = [(f"qemu-m4#{k}", b.url) for k, b in enumerate(boards)]
         done = []
 

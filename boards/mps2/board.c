@@ -15,9 +15,9 @@
  * (with -icount sleep=off idle time races ahead and would otherwise drain it at once).
  */
 #include "mps2.h"
+#include "board_serial.h"
 #include "ped/board.h"
 #include "ped/energy.h"
-#include "ped/ring.h"
 
 #ifndef PED_BOARD_NAME
 #define PED_BOARD_NAME "mps2"
@@ -29,8 +29,6 @@
 
 static struct {
     volatile uint32_t systick_wraps;
-    ped_ring_t rx, tx;
-    uint8_t rx_buf[256], tx_buf[256];
     volatile uint8_t tx_busy;
     board_irq_fn deadline_fn;
     void *deadline_ctx;
@@ -189,7 +187,7 @@ void UART0_RX_Handler(void)
     g.events++;
     UART_INT(UART0_BASE) = UART_INT_RX;
     while (UART_STATE(UART0_BASE) & UART_STATE_RXFULL) {
-        ped_ring_put(&g.rx, (uint8_t)UART_DATA(UART0_BASE));
+        board_serial_rx_byte((uint8_t)UART_DATA(UART0_BASE));
     }
 }
 
@@ -198,7 +196,7 @@ void UART0_TX_Handler(void)
     uint8_t byte;
     g.events++;
     UART_INT(UART0_BASE) = UART_INT_TX;
-    if (ped_ring_get(&g.tx, &byte) == 0) {
+    if (board_serial_tx_byte(&byte) == 0) {
         UART_DATA(UART0_BASE) = byte;
     } else {
         g.tx_busy = 0;
@@ -206,38 +204,23 @@ void UART0_TX_Handler(void)
 }
 
 /* Start the transmitter if idle; the TX interrupt sends the rest of the ring. */
-static void uart0_kick(void)
+void board_serial_kick(void)
 {
     uint32_t key = cm_irq_save();
     uint8_t byte;
-    if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
+    if (!g.tx_busy && board_serial_tx_byte(&byte) == 0) {
         g.tx_busy = 1;
         UART_DATA(UART0_BASE) = byte;
     }
     cm_irq_restore(key);
 }
 
-size_t board_serial_write(const uint8_t *data, size_t len)
-{
-    return ped_ring_write(&g.tx, data, len, uart0_kick);
-}
-
-size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
-
-size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
-uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }
-
-void board_console_write(const char *text, size_t len)
-{
-    board_serial_write((const uint8_t *)text, len);
-}
 
 /* ---- init, power ---- */
 
 ped_status_t board_init(void)
 {
-    ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
-    ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
+    board_serial_init();
     cm_systick_start();
     const uint32_t uarts[2] = {UART0_BASE, UART1_BASE};
     for (unsigned i = 0; i < 2; i++) {

@@ -16,8 +16,8 @@
  */
 #include "cortexm.h"
 #include "nrf52840.h"
+#include "board_serial.h"
 #include "ped/board.h"
-#include "ped/ring.h"
 
 #ifndef PED_CPU_HZ
 #define PED_CPU_HZ 64000000u
@@ -49,8 +49,6 @@ static struct {
     volatile uint8_t battery_low;  /* latched by POFWARN */
     volatile uint32_t events;
     uint32_t seen;
-    ped_ring_t rx, tx;
-    uint8_t rx_buf[256], tx_buf[256];
     volatile uint8_t tx_busy;
     board_irq_fn deadline_fn, battery_fn;
     void *deadline_ctx, *battery_ctx;
@@ -70,8 +68,7 @@ uint64_t board_micros(void) { return board_cycles() / (PED_CPU_HZ / 1000000u); }
 
 ped_status_t board_init(void)
 {
-    ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
-    ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
+    board_serial_init();
     R(CLOCK, NRF_CLOCK_EVENTS_HFCLKSTARTED) = 0;
     R(CLOCK, NRF_CLOCK_TASKS_HFCLKSTART) = 1;   /* the crystal, for an accurate baud rate */
     while (!R(CLOCK, NRF_CLOCK_EVENTS_HFCLKSTARTED)) {
@@ -129,12 +126,12 @@ void UARTE0_UART0_IRQHandler(void)
     }
     if (R(UART0, NRF_UART_EVENTS_RXDRDY)) {
         R(UART0, NRF_UART_EVENTS_RXDRDY) = 0;
-        ped_ring_put(&g.rx, (uint8_t)R(UART0, NRF_UART_RXD));
+        board_serial_rx_byte((uint8_t)R(UART0, NRF_UART_RXD));
     }
     if (R(UART0, NRF_UART_EVENTS_TXDRDY)) {
         uint8_t byte;
         R(UART0, NRF_UART_EVENTS_TXDRDY) = 0;
-        if (ped_ring_get(&g.tx, &byte) == 0) {
+        if (board_serial_tx_byte(&byte) == 0) {
             R(UART0, NRF_UART_TXD) = byte;
         } else {
             g.tx_busy = 0;
@@ -143,29 +140,15 @@ void UARTE0_UART0_IRQHandler(void)
 }
 
 /* Start the transmitter if idle; TXDRDY sends the rest of the ring. */
-static void uart0_kick(void)
+void board_serial_kick(void)
 {
     uint32_t key = cm_irq_save();
     uint8_t byte;
-    if (!g.tx_busy && ped_ring_get(&g.tx, &byte) == 0) {
+    if (!g.tx_busy && board_serial_tx_byte(&byte) == 0) {
         g.tx_busy = 1;
         R(UART0, NRF_UART_TXD) = byte;
     }
     cm_irq_restore(key);
-}
-
-size_t board_serial_write(const uint8_t *data, size_t len)
-{
-    return ped_ring_write(&g.tx, data, len, uart0_kick);
-}
-
-size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
-
-size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
-uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }
-void board_console_write(const char *text, size_t len)
-{
-    board_serial_write((const uint8_t *)text, len);
 }
 
 /* ---- deadline ---- */

@@ -11,8 +11,8 @@
  * EXTI line 16 (PVDO rises when VDD falls below it); the level is 1000 above, 0 below.
  */
 #include "cortexm.h"
+#include "board_serial.h"
 #include "ped/board.h"
-#include "ped/ring.h"
 #include "stm32l476.h"
 
 #ifndef PED_CPU_HZ
@@ -38,8 +38,6 @@ static struct {
     volatile cm_dwt_t cycles;
     volatile uint32_t events;
     uint32_t seen;
-    ped_ring_t rx, tx;
-    uint8_t rx_buf[256], tx_buf[256];
     board_irq_fn deadline_fn, battery_fn;
     void *deadline_ctx, *battery_ctx;
 } g;
@@ -80,8 +78,7 @@ static void clock_80mhz(void)
 ped_status_t board_init(void)
 {
     clock_80mhz();
-    ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
-    ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
+    board_serial_init();
     cm_dwt_start(&g.cycles);
     cm_systick_start();
     R(STM_RCC_BASE, STM_RCC_AHB2ENR) |= BIT(STM_RCC_AHB2ENR_GPIOAEN_POS);
@@ -120,7 +117,7 @@ void USART2_IRQHandler(void)
 {
     g.events++;
     if (R(USART2, STM_USART_ISR) & BIT(STM_USART_ISR_RXNE_POS)) {
-        ped_ring_put(&g.rx, (uint8_t)R(USART2, STM_USART_RDR));
+        board_serial_rx_byte((uint8_t)R(USART2, STM_USART_RDR));
     }
     if (R(USART2, STM_USART_ISR) & BIT(STM_USART_ISR_ORE_POS)) {
         R(USART2, STM_USART_ICR) = BIT(STM_USART_ICR_ORECF_POS);
@@ -128,7 +125,7 @@ void USART2_IRQHandler(void)
     if ((R(USART2, STM_USART_CR1) & BIT(STM_USART_CR1_TXEIE_POS)) &&
         (R(USART2, STM_USART_ISR) & BIT(STM_USART_ISR_TXE_POS))) {
         uint8_t byte;
-        if (ped_ring_get(&g.tx, &byte) == 0) {
+        if (board_serial_tx_byte(&byte) == 0) {
             R(USART2, STM_USART_TDR) = byte;
         } else {
             R(USART2, STM_USART_CR1) &= ~BIT(STM_USART_CR1_TXEIE_POS);
@@ -136,25 +133,11 @@ void USART2_IRQHandler(void)
     }
 }
 
-static void usart2_kick(void)  /* the TXE interrupt drains the ring */
+void board_serial_kick(void)  /* the TXE interrupt drains the ring */
 {
     uint32_t key = cm_irq_save();
     R(USART2, STM_USART_CR1) |= BIT(STM_USART_CR1_TXEIE_POS);
     cm_irq_restore(key);
-}
-
-size_t board_serial_write(const uint8_t *data, size_t len)
-{
-    return ped_ring_write(&g.tx, data, len, usart2_kick);
-}
-
-size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
-
-size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
-uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }
-void board_console_write(const char *text, size_t len)
-{
-    board_serial_write((const uint8_t *)text, len);
 }
 
 /* ---- deadline ---- */
@@ -238,7 +221,7 @@ void board_reset(void) { cm_reset(); }
 void board_exit(int code)
 {
     (void)code;
-    while (ped_ring_used(&g.tx)) {
+    while (board_serial_tx_pending()) {
         board_sleep();
     }
     cm_reset();

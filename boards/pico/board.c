@@ -16,8 +16,8 @@
  * emulator runner (boards/pico/emulator) turns into its exit status.
  */
 #include "cortexm.h"
+#include "board_serial.h"
 #include "ped/board.h"
-#include "ped/ring.h"
 #include "rp2040.h"
 
 #ifndef PED_BOARD_NAME
@@ -70,8 +70,6 @@ PED_NORETURN void pico_panic(int code);
 
 static struct {
     volatile uint32_t systick_wraps;
-    ped_ring_t rx, tx;
-    uint8_t rx_buf[256], tx_buf[256];
     board_irq_fn deadline_fn, battery_fn;
     void *deadline_ctx, *battery_ctx;
     volatile uint16_t battery_raw;  /* latest ADC reading (12 bits) */
@@ -229,19 +227,19 @@ static void uart0_fill(void)
 {
     uint8_t byte;
     while (!(RP_REG(RP_UART_FR(RP_UART0_BASE)) & RP_UART_FR_TXFF) &&
-           ped_ring_get(&g.tx, &byte) == 0) {
+           board_serial_tx_byte(&byte) == 0) {
         RP_REG(RP_UART_DR(RP_UART0_BASE)) = byte;
     }
     const uint32_t imsc = RP_REG(RP_UART_IMSC(RP_UART0_BASE));
     RP_REG(RP_UART_IMSC(RP_UART0_BASE)) =
-        ped_ring_used(&g.tx) ? (imsc | RP_UART_TXIM) : (imsc & ~RP_UART_TXIM);
+        board_serial_tx_pending() ? (imsc | RP_UART_TXIM) : (imsc & ~RP_UART_TXIM);
 }
 
 void pico_uart0_irq(void)
 {
     g.events++;
     while (!(RP_REG(RP_UART_FR(RP_UART0_BASE)) & RP_UART_FR_RXFE)) {
-        ped_ring_put(&g.rx, (uint8_t)RP_REG(RP_UART_DR(RP_UART0_BASE)));
+        board_serial_rx_byte((uint8_t)RP_REG(RP_UART_DR(RP_UART0_BASE)));
     }
     RP_REG(RP_UART_ICR(RP_UART0_BASE)) = RP_UART_RXIM | RP_UART_RTIM | RP_UART_TXIM;
     uart0_fill();
@@ -249,26 +247,13 @@ void pico_uart0_irq(void)
 
 /* The PL011 raises its TX interrupt only when the FIFO drains past the trigger level, so
  * the first bytes are written here; the interrupt then sends the rest. */
-static void uart0_kick(void)
+void board_serial_kick(void)
 {
     uint32_t key = cm_irq_save();
     uart0_fill();
     cm_irq_restore(key);
 }
 
-size_t board_serial_write(const uint8_t *data, size_t len)
-{
-    return ped_ring_write(&g.tx, data, len, uart0_kick);
-}
-
-size_t board_serial_read(uint8_t *dst, size_t max) { return ped_ring_read(&g.rx, dst, max); }
-size_t board_serial_available(void) { return ped_ring_used(&g.rx); }
-uint32_t board_serial_rx_dropped(void) { return g.rx.dropped; }
-
-void board_console_write(const char *text, size_t len)
-{
-    board_serial_write((const uint8_t *)text, len);
-}
 
 /* ---- init ---- */
 
@@ -360,8 +345,7 @@ static void adc_init(void)
 
 ped_status_t board_init(void)
 {
-    ped_ring_init(&g.rx, g.rx_buf, sizeof g.rx_buf);
-    ped_ring_init(&g.tx, g.tx_buf, sizeof g.tx_buf);
+    board_serial_init();
     clocks_init();
     unreset(RP_RESET_IO_BANK0 | RP_RESET_PADS_BANK0 | RP_RESET_UART0 | RP_RESET_TIMER |
             RP_RESET_ADC);
@@ -400,7 +384,7 @@ void pico_panic(int code) { watchdog_reset(EXIT_MAGIC, (uint32_t)code); }
 
 void board_exit(int code)
 {
-    while (ped_ring_used(&g.tx) || (RP_REG(RP_UART_FR(RP_UART0_BASE)) & RP_UART_FR_BUSY)) {
+    while (board_serial_tx_pending() || (RP_REG(RP_UART_FR(RP_UART0_BASE)) & RP_UART_FR_BUSY)) {
         board_sleep();
     }
     pico_panic(code);

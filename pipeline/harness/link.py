@@ -87,7 +87,7 @@ class Link:
     """One serial connection to one device."""
 
     def __init__(self, url: str, baudrate: int = 115200, timeout: float = 2.0,
-                 retries: int = 5, connect_timeout: float = 0.0,
+                 retries: int = 8, connect_timeout: float = 0.0,
                  session: int | None = None) -> None:
         """Open `url`; keep retrying for `connect_timeout` s (an emulator still starting).
 

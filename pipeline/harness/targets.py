@@ -69,15 +69,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def qemu_command(target: str, elf: Path, port: int) -> list[str]:
+def qemu_command(target: str, elf: Path, port: int, idle_sleep: bool = False) -> list[str]:
+    """`idle_sleep`: `-icount sleep=on`, the emulator sleeps while the CPU idles (WFI) instead
+    of racing its virtual clock to the next timer interrupt, which with sleep=off burns a
+    host core per idle board. Instruction time while the CPU runs (stage cycles, deadlines)
+    is the same either way; only idle time then passes at wall speed."""
     machine = QEMU_MACHINES[target]
     return ["qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none",
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on,nodelay=on",
-            "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off",
+            "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep={'on' if idle_sleep else 'off'}",
             "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)]
 
 
-def start(target: str, program: Path, startup_timeout: float = 15.0) -> RunningTarget:
+def start(target: str, program: Path, startup_timeout: float = 15.0,
+          idle_sleep: bool = False) -> RunningTarget:
     """Start an emulated target running `program`; returns the URL to open."""
     if not program.is_file():
         raise PortError(f"no firmware image at {program}",
@@ -101,8 +106,8 @@ def start(target: str, program: Path, startup_timeout: float = 15.0) -> RunningT
         # harness's own Link is that connection; Link retries the connection while QEMU is
         # still opening its socket.
         port = _free_port()
-        proc = subprocess.Popen(qemu_command(target, program, port), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(qemu_command(target, program, port, idle_sleep),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         time.sleep(0.1)
         if proc.poll() is not None:
             raise PortError(f"QEMU exited at start: {proc.stderr.read().strip()}",
@@ -145,8 +150,8 @@ def _start_rp2040js(target: str, program: Path, startup_timeout: float) -> Runni
 
 
 @contextlib.contextmanager
-def running(target: str, program: Path) -> Iterator[RunningTarget]:
-    t = start(target, program)
+def running(target: str, program: Path, idle_sleep: bool = False) -> Iterator[RunningTarget]:
+    t = start(target, program, idle_sleep=idle_sleep)
     try:
         yield t
     finally:

@@ -192,11 +192,35 @@ def _patch(tensor, quant: TensorQuant) -> None:
     qp.zeroPoint = np.asarray([quant.zero_point], dtype=np.int64)
 
 
+# Ops whose int32 bias is stored in units of input scale x weight scale.
+BIASED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+
+
+def _rescale_bias(m, sg, op, ratio: float) -> None:
+    """The op's input scale is multiplied by 1/ratio: its int32 bias (units input scale x
+    weight scale, fixed at conversion and not recomputed by the interpreter) is multiplied by
+    ratio, and the bias tensor's recorded scales divided by it."""
+    if len(op.inputs) < 3 or int(op.inputs[2]) < 0:
+        return
+    bt = sg.tensors[int(op.inputs[2])]
+    buf = m.buffers[bt.buffer]
+    if buf.data is None:
+        return
+    b = np.frombuffer(bytes(bytearray(buf.data)), dtype="<i4").astype(np.float64)
+    q = np.clip(np.round(b * ratio), -(2 ** 31), 2 ** 31 - 1).astype("<i4")
+    buf.data = np.frombuffer(q.tobytes(), dtype=np.uint8).copy()
+    if bt.quantization is not None and bt.quantization.scale is not None:
+        bt.quantization.scale = (np.asarray(bt.quantization.scale, np.float64)
+                                 / ratio).astype(np.float32)
+
+
 def _repin(tflite: bytes, start: int, quant: TensorQuant, backward: bool, what: str) -> bytes:
     """Set tensor `start`'s quantization to `quant` and propagate it through
     quantization-preserving ops: forward always, and backward to the producing op when
-    `backward`. Refuses when a re-pinned tensor feeds an op that needs one scale on all its
-    inputs (SameScaleConflict)."""
+    `backward`. Every conv / fully-connected op reading a re-pinned tensor gets its int32 bias
+    rescaled to the new input scale (the interpreter derives the requantization multipliers
+    from the tensor scales, but adds the bias as stored). Refuses when a re-pinned tensor
+    feeds an op that needs one scale on all its inputs (SameScaleConflict)."""
     fu = _flatbuffer_utils()
     m = fu.read_model_from_bytearray(bytearray(tflite))
     sg = m.subgraphs[0]
@@ -209,7 +233,14 @@ def _repin(tflite: bytes, start: int, quant: TensorQuant, backward: bool, what: 
         if t in seen:
             continue
         seen.add(t)
+        qp = sg.tensors[t].quantization
+        old = float(qp.scale[0]) if qp is not None and qp.scale is not None and \
+            len(qp.scale) else None
         _patch(sg.tensors[t], quant)
+        if old is not None and old != quant.scale:
+            for i, op in enumerate(sg.operators):
+                if ops[i] in BIASED_OPS and int(op.inputs[0]) == t:
+                    _rescale_bias(m, sg, op, old / quant.scale)
         p = producer_of.get(t)
         if backward and p is not None and ops[p] in QUANT_PRESERVING:
             frontier.append(int(sg.operators[p].inputs[0]))
