@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -48,17 +47,10 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from pipeline.codegen import BundleSpec, StageSpec, generate  # noqa: E402
-from pipeline.codegen.native import INCLUDE_DIR, KERNEL_DIR, kernel_sources  # noqa: E402
-from pipeline.firmware_build import (  # noqa: E402
-    ICOUNT_SHIFT,
-    compile_flags,
-    get_target,
-    object_sizes,
-)
+from pipeline.codegen.cross import build_image, run_image  # noqa: E402
+from pipeline.firmware_build import ICOUNT_SHIFT, object_sizes  # noqa: E402
 
 DATASETS = ("digits", "watch", "fsdd", "mnist5k")
-QEMU_DIR = ROOT / "tests" / "golden" / "qemu"
-BOOT_C = ROOT / "benchmarks" / "kernels_boot" / "boot.c"
 TIMER_HZ = 25_000_000          # mps2 APB timer clock (QEMU's mps2 models: 25 MHz)
 REPS = 32                      # N; the image runs N then 2N calls
 INSTR_PER_TICK_NUM = 10 ** 9 // TIMER_HZ   # 40 ns per tick
@@ -140,49 +132,23 @@ class Measured:
     macs: list[int]
 
 
-def newlib_dir(target: str) -> Path:
-    sub = "v7e-m+fp/hard" if target == "qemu-m4" else "v7-m/nofp"
-    return Path("/usr/lib/arm-none-eabi/newlib/thumb") / sub
-
-
 def measure(spec: BundleSpec, target: str, work: Path) -> Measured:
     """Generate, build for `target` with the firmware's flags, run under QEMU, count."""
-    t = get_target(target)
     gen = work / "gen"
     plan = generate(spec, gen)
     (work / "main.c").write_text(_main_c(len(plan.stages)))
-    elf, map_file = work / "bench.elf", work / "bench.map"
-    kobj = work / "kobj"
-    kobj.mkdir(exist_ok=True)
-    flags = [*compile_flags(t), f"-I{INCLUDE_DIR}", f"-I{gen}"]
-    objs = []
-    for src in [BOOT_C, work / "main.c", *kernel_sources(),
-                *(p for p in sorted(gen.glob("*.c")) if "_tflite" not in p.name)]:
-        sub = kobj if src.parent == KERNEL_DIR else work
-        obj = sub / (src.stem + ".o")
-        subprocess.run([t.cc, *flags, "-c", str(src), "-o", str(obj)], check=True,
-                       capture_output=True, text=True)
-        objs.append(obj)
-    crt0 = newlib_dir(target) / "rdimon-crt0.o"
-    subprocess.run([t.cc, *t.cpu_flags, "--specs=rdimon.specs", "-nostartfiles", "-T",
-                    str(QEMU_DIR / "mps2.ld"), "-Wl,--gc-sections", f"-Wl,-Map,{map_file}",
-                    *map(str, objs), str(crt0), "-o", str(elf)], check=True,
-                   capture_output=True, text=True)
-    run = subprocess.run(["qemu-system-arm", "-M", t.qemu_machine, "-nographic", "-monitor",
-                          "none", "-semihosting-config", "enable=on,target=native",
-                          "-icount", f"shift={ICOUNT_SHIFT},align=off,sleep=off",
-                          "-kernel", str(elf)], capture_output=True, text=True, timeout=600)
-    if run.returncode != 0:
-        raise RuntimeError(f"QEMU failed on {target}: {run.stderr[-500:]}")
+    elf, map_file, kobjs = build_image(target, gen, work / "main.c", work, work / "kobj")
+    stdout = run_image(target, elf)
     per_tick = INSTR_PER_TICK_NUM / (1 << ICOUNT_SHIFT)
     instr = []
-    for m in re.finditer(r"^STAGE (\d+) (\d+) (\d+)$", run.stdout, re.M):
+    for m in re.finditer(r"^STAGE (\d+) (\d+) (\d+)$", stdout, re.M):
         n_ticks, n2_ticks = int(m.group(2)), int(m.group(3))
         instr.append(round((n2_ticks - n_ticks) * per_tick / REPS))
     if len(instr) != len(plan.stages):
-        raise RuntimeError(f"bench image printed {run.stdout[-500:]!r}")
+        raise RuntimeError(f"bench image printed {stdout[-500:]!r}")
     sizes = object_sizes(map_file)
-    code = sum(v["text"] for k, v in sizes.items() if Path(k).parent == kobj)
+    kset = {str(k) for k in kobjs}
+    code = sum(v["text"] for k, v in sizes.items() if k in kset)
     scratch = int(json.loads((gen / "plan.json").read_text()).get("kernel_scratch_bytes", 0))
     return Measured(instr, code, scratch, [s.macs for s in plan.stages])
 

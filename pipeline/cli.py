@@ -423,8 +423,9 @@ def cmd_profile(args: argparse.Namespace) -> None:
     if args.pool or not args.dataset:
         pool = None if args.pool in (None, "all") else args.pool
         prof = profile_pools(args.target, pool, log=lambda m: console.print(m))
-        table = Table(title=f"{args.target}: profiled candidates (cycles in target CPU cycles)")
-        for col in ("pool", "candidate", "MACs", "cycles", "model", "error %", "flash B",
+        unit = prof.get("cost_unit", "cycles")
+        table = Table(title=f"{args.target}: profiled candidates (cost in {unit})")
+        for col in ("pool", "candidate", "MACs", unit, "model", "error %", "flash B",
                     "arena B"):
             table.add_column(col, justify="right" if col not in ("pool", "candidate") else "left")
         for a in prof["architectures"].values():
@@ -447,7 +448,10 @@ def cmd_profile(args: argparse.Namespace) -> None:
         ctx = _context(args)
         cycles = step_profile(ctx, args.target)
         step_codegen(ctx, args.target)
-        console.print(f"{ctx.dataset}: measured cycles per stage on {args.target}: "
+        from pipeline.report import cost_unit
+
+        console.print(f"{ctx.dataset}: measured {cost_unit(args.target)} per stage on "
+                      f"{args.target}: "
                       f"{', '.join(f'{c:,}' for c in cycles)}; in "
                       f"{ctx.run.path('profile', args.target + '.json')} and the generated "
                       "stage table")
@@ -485,7 +489,9 @@ def print_hil(summary: dict, target: str) -> None:
     complete = summary.get("complete", n)
     table = Table(title=f"{target}: {verdict}",
                   caption=escape(split_note(complete, "complete samples")))
-    for col in ("stage", "device accuracy % [95%]", "median cycles"):
+    from pipeline.report import cost_unit
+
+    for col in ("stage", "device accuracy % [95%]", f"median {cost_unit(target)}"):
         table.add_column(col, justify="right")
     for k, a in enumerate(summary["device_accuracy"]):
         if a is not None:

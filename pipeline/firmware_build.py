@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.boards import Board, load_board
+from pipeline.boards import ICOUNT_SHIFT, Board, load_board
 from pipeline.data.recipe import REPO_ROOT
 from pipeline.errors import PedError
 
@@ -104,8 +104,7 @@ def _load_targets() -> dict[str, Target]:
 
 TARGETS: dict[str, Target] = _load_targets()
 REAL_TARGETS = ("esp32s3",)  # stock PlatformIO only: no Xtensa toolchain is reachable
-# 2^3 ns of virtual time per instruction: the one QEMU speed (tests, HIL, profile, flash)
-ICOUNT_SHIFT = 3
+__all__ = ["ICOUNT_SHIFT"]  # defined in pipeline.boards: the one QEMU speed
 
 
 # stock-PlatformIO envs (platformio.ini) and the platform each needs from PlatformIO's registry
@@ -165,8 +164,10 @@ def compile_flags(t: Target) -> list[str]:
 def defines(t: Target, board: Board) -> dict[str, str]:
     """Preprocessor constants (values as C source text): clock, board name, target extras."""
     battery = {f"PED_BATTERY_{k.upper()}": f"{v}u" for k, v in board.battery.items()}
-    return {"PED_CPU_HZ": f"{board.clock_hz}u", "PED_BOARD_NAME": f'"{t.board}"',
-            **battery, **t.extra_defines}
+    emulated = {"PED_ICOUNT_SHIFT": str(ICOUNT_SHIFT)} if t.qemu_machine else {}
+    # PED_CPU_HZ: cost units per second (board_cpu_hz: cycles, or instructions on QEMU)
+    return {"PED_CPU_HZ": f"{board.cost_hz}u", "PED_BOARD_NAME": f'"{t.board}"',
+            **battery, **emulated, **t.extra_defines}
 
 
 def link_flags(t: Target, map_file: Path) -> list[str]:

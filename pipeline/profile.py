@@ -5,8 +5,9 @@ each shipped dataset (or of one) becomes an int8 `.tflite` with random weights, 
 random data of the right shape; all candidates of one pool become the stages of ONE generated
 bundle (our codegen), built into `firmware/profile` (`pio run -e <target>-profile`) and run
 once: every stage is called `REPS` (3) times and timed with `board_cycles()`.
-Recorded per architecture (`cost.arch_key`): median cycles in the target's CPU cycles (the unit
-of `ped_stage_t.cost_cycles`; on QEMU -icount instruction time, deterministic), all
+Recorded per architecture (`cost.arch_key`): median cost in the target's cost unit (the unit
+of `ped_stage_t.cost_cycles`, `cost_unit` in profile.json: instructions on QEMU -icount,
+deterministic; CPU cycles on real boards), all
 repetitions, flash bytes of the stage object (code + weights, from the link map) and its
 arena bytes (its scratch in the generated plan plus its exported feature maps). Results merge
 into `boards/<board>/profile.json` with the compiler version and flags, and the cost model
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.boards import BOARDS_DIR
+from pipeline.boards import BOARDS_DIR, load_board
 from pipeline.distill.cost import arch_key, features, predict
 from pipeline.distill.pool import Candidate, arch_grid, build_student
 from pipeline.errors import PedError
@@ -273,8 +274,11 @@ def write_profile(target: str, prof: dict) -> Path:
     prof["model"] = {k: v for k, v in model.items()
                      if k not in ("relative_error", "loo_relative_error")}
     prof.update({"board": t.board, "target": t.name, **compiler_info(t),
-                 "cycles_unit": ("target CPU cycles (board_cpu_hz; QEMU -icount: instruction "
-                                 f"time, shift={DEPLOY_ICOUNT_SHIFT})" if t.qemu_machine else
+                 "cost_unit": load_board(t.board).cost_unit,
+                 "cycles_unit": ("instructions (QEMU -icount shift="
+                                 f"{DEPLOY_ICOUNT_SHIFT}: board_cycles() = 25 MHz ticks x "
+                                 "instructions per tick; not a real core's cycles)"
+                                 if t.qemu_machine else
                                  "target CPU cycles (board_cpu_hz; rp2040js: its per-"
                                  "instruction Cortex-M0+ cycle model)" if t.emulator else
                                  "target CPU cycles (board_cpu_hz)"),
@@ -283,6 +287,22 @@ def write_profile(target: str, prof: dict) -> Path:
     path = profile_path(target)
     path.write_text(json.dumps(prof, indent=1, sort_keys=True) + "\n")
     return path
+
+
+def refit_profile(target: str, log=print) -> dict:
+    """Recompute the features of every recorded pool architecture (after the cost model's
+    features change; the measured cycles stay) and refit the model: no QEMU run."""
+    prof = load_profile(target)
+    archs = prof.get("architectures", {})
+    for cands in pools().values():
+        for c in cands:
+            if arch_key(c) in archs:
+                archs[arch_key(c)]["features"] = features(c)
+    write_profile(target, prof)
+    m = prof["model"]
+    log(f"{target}: refit on {m['n']} architectures, median |error| "
+        f"{100 * m['median_abs_error']:.2f}%, max {100 * m['max_abs_error']:.2f}%")
+    return prof
 
 
 def profile_pools(target: str, dataset: str | None = None, log=print) -> dict:

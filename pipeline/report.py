@@ -160,8 +160,9 @@ def write_report(run_root: Path) -> list[Path]:
                                            if mism else "") +
                    f"; {s.get('incomplete', 0)} incomplete (frames lost on every try, "
                    "not compared)")
+        unit = cost_unit(target)
         lines += [f"**{verdict}**", "", "| stage | device accuracy % | host TFLM % | median "
-                  "cycles |", "|---|---|---|---|"]
+                  f"{unit} |", "|---|---|---|---|"]
         for k, a in enumerate(s["device_accuracy"]):
             host = quant["tflm"][k] if quant else None
             lines.append(f"| {k + 1} | {accuracy_cell(a, s['samples'])} | "
@@ -169,8 +170,8 @@ def write_report(run_root: Path) -> list[Path]:
                          f"{s['median_cycles'][k]:,.0f} |")
         lines += ["", f"Device: {split_note(s['samples'], 'samples streamed')}.", ""]
         if target.startswith("qemu"):
-            lines += ["Cycles on QEMU are instruction time (`-icount`), not real Cortex-M cycles.",
-                      ""]
+            lines += ["On QEMU the unit is executed instructions (`-icount`), about the cycles "
+                      "of a zero-wait-state core, not a real Cortex-M's cycles.", ""]
     if sweeps:
         files += plot_sweep(sweeps, out / "accuracy_vs_deadline.png",
                             out / "stage_vs_deadline.png")
@@ -218,3 +219,14 @@ def write_report(run_root: Path) -> list[Path]:
     mj = out / "metrics.json"
     mj.write_text(json.dumps(metrics, indent=2))
     return [md, mj, *files]
+
+
+def cost_unit(target: str) -> str:
+    """The unit of a target's stage costs and device timings (boards/<board>/board.toml)."""
+    from pipeline.boards import load_board
+    from pipeline.errors import PedError
+
+    try:
+        return load_board(target).cost_unit
+    except PedError:
+        return "cycles"

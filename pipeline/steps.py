@@ -204,9 +204,10 @@ def step_codegen(ctx: Context, target: str | None = None) -> dict:
     def produce():
         spec = dc_replace(BundleSpec.from_stages_json(tdir), key=key)
         if measured is not None and measured.is_file():
-            cycles = json.loads(measured.read_text())["cycles"]
-            if len(cycles) == len(spec.stages):
-                spec = dc_replace(spec, stages=tuple(
+            prof = json.loads(measured.read_text())
+            cycles = prof["cycles"]
+            if len(cycles) == len(spec.stages) and prof.get("unit"):
+                spec = dc_replace(spec, cost_unit=prof["unit"], stages=tuple(
                     dc_replace(st, cost_cycles=int(c))
                     for st, c in zip(spec.stages, cycles, strict=True)))
         for old in [*out.glob("stage_*.c"), *out.glob("ped_model.*"), *out.glob("plan.json")]:
@@ -221,6 +222,7 @@ def step_codegen(ctx: Context, target: str | None = None) -> dict:
 def step_profile(ctx: Context, target: str) -> list[int]:
     """Measure this run's generated stages on an emulated target (`profile/<target>.json`);
     the next codegen for that target puts the measured cycles into the stage table."""
+    from pipeline.codegen import source_hash
     from pipeline.profile import profile_run
 
     run = ctx.run
@@ -228,12 +230,16 @@ def step_profile(ctx: Context, target: str) -> list[int]:
     out = run.path("profile", f"{target}.json")
     inputs = {"stages.json": sha256_file(run.path("tflite", "stages.json")),
               "model": _tree_hash(run.path("firmware"), pattern="stage_*.c"),
-              "target": target, "code": code_hash("pipeline.profile")}
+              "target": target, "code": code_hash("pipeline.profile"),
+              "kernels": source_hash()}
 
     def produce():
+        from pipeline.boards import load_board
+
         cycles, layers = profile_run(run.root, target)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"target": target, "cycles": cycles, "layer_cycles": layers,
+        out.write_text(json.dumps({"target": target, "unit": load_board(target).cost_unit,
+                                   "cycles": cycles, "layer_cycles": layers,
                                    "source": "measured"}, indent=2))
         return [out]
 
@@ -413,7 +419,7 @@ def step_hil(ctx: Context, target: str, ports: list[str] | str | None = None, bo
         profiled = run.path("profile", f"{target}.json")
         admitted = (json.loads(profiled.read_text())["cycles"] if profiled.is_file() else
                     [s["cost_cycles"] for s in table["stages"]])
-        admitted_us = [c / board.clock_hz * 1e6 for c in admitted]
+        admitted_us = [c / board.cost_hz * 1e6 for c in admitted]
         cfg = hil.HilConfig(url=ports[0] if ports else "", target=target, out_dir=out,
                             expected_hash=expected_hash, run_dir=str(run.root),
                             sweep_samples=sweep_samples, stage_cost_us=admitted_us,
@@ -481,7 +487,7 @@ def stage_cost_us(run: RunDir, target: str, table: dict) -> list[float]:
                    for k in range(len(table["stages"]))]
             if min(med) > 0:  # a coarse clock (native CPU time) can read 0 for short stages
                 return med
-    return [max(1.0, s["cost_cycles"] / board.clock_hz * 1e6) for s in table["stages"]]
+    return [max(1.0, s["cost_cycles"] / board.cost_hz * 1e6) for s in table["stages"]]
 
 
 def step_report(ctx: Context) -> list[Path]:

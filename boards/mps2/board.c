@@ -6,7 +6,11 @@
  * byte N in 0..100 from the host sets the battery to N percent, i.e. a simulated brown-out),
  * TIMER0 (deadline, one-shot), TIMER1 (battery energy model: fires when the charge crosses
  * the threshold), SysTick (wraps of the 24-bit counter that extends to board_cycles()).
- * Under QEMU -icount the counter is instruction time, deterministic but not real cycles.
+ * Time is counted in instructions: under QEMU -icount shift=PED_ICOUNT_SHIFT (from the build,
+ * pipeline.boards.ICOUNT_SHIFT) every instruction advances virtual time by 2^shift ns, so one
+ * tick of the 25 MHz SysTick clock is (40 ns >> shift) instructions (5 at shift 3) and
+ * board_cycles() = ticks * that is the instruction count, to within one tick; deterministic,
+ * about the cycles of a zero-wait-state core, not a real Cortex-M's cycles.
  * The battery spends charge per active cycle: cycles asleep in board_sleep() cost nothing
  * (with -icount sleep=off idle time races ahead and would otherwise drain it at once).
  */
@@ -20,7 +24,7 @@
 #endif
 
 #define BATTERY_THRESHOLD 100u  /* permille */
-#define BATTERY_DRAIN 1u        /* default: 1 permille per 10^9 cycles */
+#define BATTERY_DRAIN 1u        /* default: 1 permille per 10^9 instructions */
 #define TIMER_MAX 0xFFFFFFFFu
 
 static struct {
@@ -36,9 +40,18 @@ static struct {
     uint32_t seen;
 } g;
 
+#ifndef PED_ICOUNT_SHIFT
+#error "PED_ICOUNT_SHIFT (QEMU -icount shift) must come from the build (pipeline/firmware_build.py)"
+#endif
+#define NS_PER_TICK (1000000000u / MPS2_CLOCK_HZ)
+#if NS_PER_TICK % (1u << PED_ICOUNT_SHIFT) != 0
+#error "an icount shift whose instruction time does not divide the 25 MHz tick"
+#endif
+#define INSTR_PER_TICK (NS_PER_TICK >> PED_ICOUNT_SHIFT)
+
 const char *board_name(void) { return PED_BOARD_NAME; }
-uint32_t board_cycles_hz(void) { return MPS2_CLOCK_HZ; }
-uint32_t board_cpu_hz(void) { return MPS2_CLOCK_HZ; }
+uint32_t board_cycles_hz(void) { return MPS2_CLOCK_HZ * INSTR_PER_TICK; }  /* instructions/s */
+uint32_t board_cpu_hz(void) { return MPS2_CLOCK_HZ * INSTR_PER_TICK; }
 
 /* ---- time ---- */
 
@@ -48,10 +61,10 @@ void SysTick_Handler(void)
     g.events++;
 }
 
-uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps); }
+uint64_t board_cycles(void) { return cm_systick_cycles(&g.systick_wraps) * INSTR_PER_TICK; }
 
 /* SysTick counts the 25 MHz core clock: under -icount, instruction time */
-uint64_t board_micros(void) { return board_cycles() / (MPS2_CLOCK_HZ / 1000000u); }
+uint64_t board_micros(void) { return cm_systick_cycles(&g.systick_wraps) / (MPS2_CLOCK_HZ / 1000000u); }
 
 static void timer_stop(uint32_t base, uint32_t irq)
 {
@@ -122,7 +135,8 @@ static void battery_replan(void)
             g.battery_fn(g.battery_ctx);
         }
     } else if (wait != UINT64_MAX) {
-        timer_start(TIMER1_BASE, wait > TIMER_MAX ? TIMER_MAX : (uint32_t)wait);
+        const uint64_t ticks = (wait + INSTR_PER_TICK - 1u) / INSTR_PER_TICK;
+        timer_start(TIMER1_BASE, ticks > TIMER_MAX ? TIMER_MAX : (uint32_t)ticks);
     }
 }
 

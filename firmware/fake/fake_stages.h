@@ -18,9 +18,9 @@
 #define FAKE_N_STAGES GOLDEN_N_STAGES
 #define FAKE_N_CLASSES GOLDEN_N_CLASSES
 #ifndef PED_CPU_HZ
-#error "PED_CPU_HZ (the board's clock_hz) must be defined by the build"
+#error "PED_CPU_HZ (cost units per second: pipeline.boards.Board.cost_hz) must come from the build"
 #endif
-/* One fake stage's true cost in CPU cycles (what a profiler would record). */
+/* One fake stage's true cost in the board's cost unit (what a profiler would record). */
 #define FAKE_STAGE_CYCLES ((uint32_t)((uint64_t)FAKE_LAYERS * FAKE_LAYER_US * PED_CPU_HZ / 1000000u))
 
 ped_stage_status_t fake_stage_1(const int8_t *in, uint8_t *arena, int8_t *logits,

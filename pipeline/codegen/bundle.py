@@ -32,6 +32,9 @@ class BundleSpec:
     default_class: int
     stages: tuple[StageSpec, ...]
     key: str = "ped"  # model key for benchmark runners (ped_model_t.key), a plain identifier
+    # unit of the stages' cost_cycles (the target board's cost unit, pipeline.boards); ""
+    # when the costs are estimates, not measured on a board
+    cost_unit: str = ""
 
     @property
     def bundle_hash(self) -> bytes:

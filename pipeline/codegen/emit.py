@@ -156,6 +156,8 @@ def _stage_source(stage: StageProgram, scratch_off: dict[str, int], persist_off:
         ins = [f"{sym}_{t.suffix}" if isinstance(t, CArray)
                else _ptr(stage, t, scratch_off, persist_off, scratch_base) for t in k.inputs]
         out = _ptr(stage, k.outputs[0], scratch_off, persist_off, scratch_base)
+        if k.scratch_bytes:
+            out += f", (void *)(arena + {scratch_base + scratch_off[f'k{n}']}u)"
         if k.list_input:
             body.append(f"    {{ const int8_t *const ins[{len(ins)}] = {{{', '.join(ins)}}};")
             body.append(f"      ped_{k.op}(&{sym}, ins, {out}); }}")
@@ -256,8 +258,11 @@ def generate(spec: BundleSpec, out_dir: Path) -> CodegenResult:
     write("ped_model.h", _model_header(spec, stages, arena, persist_off))
     write("ped_model.c", _model_source(spec, stages))
     result = CodegenResult(arena, persistent, scratch, tuple(stage_plans), ())
-    (out_dir / "plan.json").write_text(
-        json.dumps(result.to_json() | {"model_key": spec.key}, indent=2) + "\n")
+    # the largest kernel work buffer (part of the scratch region above)
+    kscratch = max((k.scratch_bytes for st in stages for k in st.kernels), default=0)
+    (out_dir / "plan.json").write_text(json.dumps(result.to_json() | {
+        "model_key": spec.key, "kernel_scratch_bytes": kscratch,
+        "cost_unit": spec.cost_unit or "estimate"}, indent=2) + "\n")
     files.append(out_dir / "plan.json")
     return CodegenResult(arena, persistent, scratch, tuple(stage_plans), tuple(files))
 
@@ -276,6 +281,8 @@ def _model_header(spec: BundleSpec, stages: list[StageProgram], arena: int,
              f"#define PED_MODEL_ARENA_BYTES {arena}u  /* bytes of the arena the app passes in */",
              f"#define PED_N_STAGES {len(stages)}u", f"#define PED_N_CLASSES {spec.n_classes}u",
              f"#define PED_INPUT_LEN {x.size}u",
+             f"#define PED_COST_UNIT \"{spec.cost_unit or 'estimate'}\"  "
+             "/* unit of the stage table's cost_cycles */",
              f"#define PED_MODEL_INPUT_SCALE_BITS {_f32_bits(x.scale)}u  /* IEEE-754 bits */",
              f'#define PED_MODEL_KEY "{spec.key}"  /* text mode: m-model-[key] */',
              "",
@@ -315,6 +322,10 @@ def _model_source(spec: BundleSpec, stages: list[StageProgram]) -> list[str]:
     lines = [BANNER, "#include <stddef.h>", "#include <stdint.h>", "", '#include "ped_model.h"',
              "", "/* sha256 over the stage .tflite files in stage order */",
              *c_array("k_bundle_hash", "uint8_t", spec.bundle_hash, hex_bytes=True), "",
+             "/* stage table: run, name, cost (" + (f"{spec.cost_unit} measured on the target"
+                                                    if spec.cost_unit else
+                                                    "an estimate, not measured")
+             + "), MACs, logit zero point, aggregation multiplier, kernel calls */",
              f"static const ped_stage_t k_stages[{len(stages)}] = {{"]
     for st, s, m, z in zip(stages, spec.stages, agg.multipliers, agg.zero_points, strict=True):
         lines += [f"    {{ped_{st.name}_run, \"{st.name}\", {s.cost_cycles}u, "

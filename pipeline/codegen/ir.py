@@ -74,6 +74,7 @@ class Kernel:
     source_op: int
     macs: int = 0
     list_input: bool = False
+    scratch_bytes: int = 0   # kernel work buffer in the arena, passed after the output
 
     @property
     def arrays(self) -> tuple[CArray, ...]:

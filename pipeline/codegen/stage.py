@@ -135,6 +135,9 @@ def compile_stage(number: int, name: str, tflite: bytes,
         if r not in locations:
             locations[r] = Location("scratch")
             scratch.append(Block(f"t{r}", model.tensors[r].size, first[r], last[r]))
+    # kernel work buffers (im2col columns, pad rows): alive during their own call only
+    scratch += [Block(f"k{n}", k.scratch_bytes, n, n) for n, k in enumerate(kernels)
+                if k.scratch_bytes]
     return StageProgram(number, name, feature_inputs.index(None), logits_output, model,
                         tuple(kernels), root, locations, tuple(scratch), logits_copy)
 

@@ -89,12 +89,20 @@ def _features(c: Candidate) -> tuple[tuple[str, float], ...]:
             f[f"elems_{kind}"] = f.get(f"elems_{kind}", 0.0) + float(
                 np.prod(layer.output.shape[1:]))
             f["layers"] += 1
+            if hasattr(layer, "filters"):  # convolutions: the kernels' im2col
+                # (firmware/kernels/conv_2d.c) gathers MACs / filters taps over the output
+                # pixels, with a fixed cost per pixel and per filter row
+                f[f"taps_{kind}"] = f.get(f"taps_{kind}", 0.0) + macs / layer.filters
+                pixels = float(np.prod(layer.output.shape[1:-1]))
+                f[f"pixels_{kind}"] = f.get(f"pixels_{kind}", 0.0) + pixels
     return tuple(sorted(f.items()))
 
 
 def features(c: Candidate) -> dict[str, float]:
-    """The cost model's inputs: macs_<kind>, elems_<kind> (layer output elements) summed
-    over the layers of each Keras kind (conv2d, conv1d, dense), layers with MACs, and 1."""
+    """The cost model's inputs, summed over the layers of each Keras kind (conv2d, conv1d,
+    dense): macs_<kind>, elems_<kind> (layer output elements) and, for convolutions,
+    taps_<kind> (input taps gathered per output pixel, summed over pixels) and
+    pixels_<kind> (output pixels); plus layers with MACs, and 1."""
     return dict(_features(c))
 
 

@@ -54,6 +54,7 @@ def pico_image(platformio_ready: Path) -> Path:
     return PIO_BUILD_DIR / "pico" / "firmware.uf2"
 
 
+@pytest.mark.slow
 def test_image_has_boot2_with_its_crc_then_the_vector_table(pico_image: Path) -> None:
     data = pico_image.with_suffix(".bin").read_bytes()
     assert struct.unpack("<I", data[252:256])[0] == boot2_crc(data[:252])
@@ -64,6 +65,7 @@ def test_image_has_boot2_with_its_crc_then_the_vector_table(pico_image: Path) ->
     assert uf2_blocks(data) == uf2
 
 
+@pytest.mark.slow
 def test_runner_refuses_a_bad_boot2_crc(pico_image: Path, tmp_path: Path) -> None:
     """As the bootrom would: one flipped byte in boot2 and the image does not start."""
     bad = bytearray(pico_image.read_bytes())

@@ -108,14 +108,25 @@ if os.environ.get("PED_BUDGET_BY_CALLER") != "1":  # `ped build` checks it itsel
 
 
 
-def run(target, source, env):  # SCons action signature; "upload" = run the firmware
+def run(target, source, env):  # SCons action signature; "upload" = run or flash the firmware
     del target, env
     elf = str(source[0])
+    port = os.environ.get("PED_UPLOAD_PORT")
+    # as `ped flash`: a real board is flashed; the Pico runs under rp2040js only for tcp:PORT
+    real = not (ped_target.host or ped_target.qemu_machine or
+                (ped_target.emulator and port and port.startswith("tcp:")))
+    if real:
+        from pipeline.flashing import flash_hardware  # a real board: UF2 drive or probe
+
+        try:
+            print(flash_hardware(ped_target.board, Path(elf), port), flush=True)
+        except PedError as exc:
+            fail(exc)
+        return 0
     if ped_target.qemu_machine:
         port = os.environ.get("PED_UPLOAD_PORT", "pty")
         cmd = qemu_command(ped_target, elf, serial=port, power="pty")
     elif ped_target.emulator:
-        port = os.environ.get("PED_UPLOAD_PORT", "tcp:4444")
         try:
             cmd = rp2040js_command(ped_target, Path(elf).with_suffix(".uf2"), serial=port)
         except PedError as exc:

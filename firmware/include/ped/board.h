@@ -7,9 +7,11 @@
  * on microcontrollers, a signal handler on `native`). They must be short, must not call
  * board_serial_write/board_console_write, and should only set flags.
  *
- * Time: board_cycles() is a free-running 64-bit counter at board_cycles_hz(). On Cortex-M4/M7
- * with DWT it counts CPU cycles; on QEMU it is SysTick driven by instruction-counted time
- * (-icount), i.e. instruction time, not real cycles; on `native` it counts nanoseconds.
+ * Time: board_cycles() is a free-running 64-bit counter at board_cycles_hz(), in the board's
+ * cost unit (boards/<board>/board.toml `cost_unit`, the unit of ped_stage_t.cost_cycles): on
+ * real Cortex-M4/M7 boards with DWT CPU cycles (CYCCNT); on QEMU executed instructions
+ * (-icount: SysTick ticks of instruction-counted time times instructions per tick), not real
+ * cycles; on `native` nanoseconds.
  */
 #ifndef PED_BOARD_H
 #define PED_BOARD_H
@@ -76,7 +78,8 @@ uint32_t board_cycles_hz(void);
  * interrupt context. */
 uint64_t board_micros(void);
 
-/* CPU clock in Hz: the unit of ped_stage_t.cost_cycles (profiled CPU cycles). */
+/* Cost units per second (CPU cycles, or instructions on QEMU): the rate of
+   ped_stage_t.cost_cycles (profiled on the board, in its cost unit). */
 uint32_t board_cpu_hz(void);
 
 /* Arm the one-shot deadline timer: fn(ctx) runs in interrupt context `us` microseconds from

@@ -56,7 +56,8 @@ typedef ped_stage_status_t (*ped_stage_fn)(const int8_t *input, uint8_t *arena, 
 typedef struct {
     ped_stage_fn run;
     const char *name;          /* e.g. "stage_01" */
-    uint32_t cost_cycles;      /* profiled cycles on the build's target, 0 when unknown */
+    uint32_t cost_cycles;      /* profiled cost on the build's target in its cost unit (board.h:
+                                  cycles, or instructions on QEMU), 0 when unknown */
     uint32_t macs;             /* multiply-accumulates of this stage */
     int32_t logit_zero_point;  /* z_k */
     int32_t agg_multiplier;    /* m_k, see above */

@@ -107,3 +107,13 @@ def folded_bias(model: Model, op: Operator, bias: Tensor | None, filter_sums: np
     if eff.min(initial=0) < -(1 << 31) or eff.max(initial=0) >= 1 << 31:
         fail(model, op, "bias with the zero point folded in overflows int32")
     return ints(eff)
+
+
+def pack_groups(rows: np.ndarray, row_len: int, group: int = 2) -> np.ndarray:
+    """[n, k] weights in the order the blocked kernels read them (conv_2d.h: group 2,
+    fully_connected.h: group 4): rows zero-padded to row_len (a multiple of 4) and to a
+    multiple of `group` rows, then per group of rows and per 4 columns, 4 of each row."""
+    n, k = rows.shape
+    padded = np.zeros((-(-n // group) * group, row_len), dtype=np.int64)
+    padded[:n, :k] = rows
+    return padded.reshape(-1, group, row_len // 4, 4).transpose(0, 2, 1, 3).reshape(-1)

@@ -1,4 +1,5 @@
-"""DEPTHWISE_CONV_2D -> `ped_depthwise_conv_2d` (also Keras DepthwiseConv1D)."""
+"""DEPTHWISE_CONV_2D -> `ped_depthwise_conv_2d` (multiplier 1, a pad row in the arena) or
+`ped_depthwise_conv_2d_mult` (also Keras DepthwiseConv1D)."""
 
 from __future__ import annotations
 
@@ -48,5 +49,10 @@ def lower(model: Model, op: Operator) -> Kernel:
         ("shift", ArrayRef(CArray("shift", "int32_t", shifts))),
     )
     macs = out_h * out_w * out_c * k_h * k_w
+    if mult != 1:
+        return Kernel("depthwise_conv_2d_mult", "ped_depthwise_conv_2d_params_t", fields,
+                      (inp.index,), (out.index,), op.index, macs)
+    # scratch: the tap table and a pad row of zero points (PED_DEPTHWISE_SCRATCH_BYTES)
     return Kernel("depthwise_conv_2d", "ped_depthwise_conv_2d_params_t", fields, (inp.index,),
-                  (out.index,), op.index, macs)
+                  (out.index,), op.index, macs,
+                  scratch_bytes=8 * k_h * k_w + -(-in_c // 4) * 4)

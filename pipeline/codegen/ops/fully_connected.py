@@ -33,11 +33,13 @@ def lower(model: Model, op: Operator) -> Kernel:
     fused = o.fusedActivationFunction if o is not None else 0
     lo, hi = c.act_range(model, op, fused, out)
     batches = inp.size // depth
+    row_len = -(-depth // 4) * 4  # rows zero-padded to whole words for the kernel
+    packed = c.pack_groups(filt.data.reshape(units, depth), row_len, 4)
     fields = (
         ("batches", Int(batches)), ("depth", Int(depth)), ("units", Int(units)),
         ("output_offset", Int(out.zero_point)), ("act_min", Int(lo)), ("act_max", Int(hi)),
-        ("per_channel", Int(1 if per_channel else 0)),
-        ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(filt.data)))),
+        ("per_channel", Int(1 if per_channel else 0)), ("row_len", Int(row_len)),
+        ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(packed)))),
         ("bias", ArrayRef(CArray("bias", "int32_t", c.folded_bias(
             model, op, bias, filt.data.astype(np.int64).sum(axis=1), inp.zero_point)))),
         ("multiplier", ArrayRef(CArray("multiplier", "int32_t", mults))),

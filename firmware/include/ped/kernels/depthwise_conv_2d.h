@@ -2,12 +2,23 @@
  * ped/kernels/depthwise_conv_2d.h - int8 DEPTHWISE_CONV_2D, per-channel requantisation
  * (TFLM DepthwiseConvPerChannel). Batch 1, NHWC; filter [k_h][k_w][out_c] with
  * out_c = in_c * depth_multiplier, output channel c = ic * depth_multiplier + m.
- * `bias` has the input zero point folded in, as in conv_2d.h.
+ * `bias` has the input zero point folded in (bias - zp * sum of the channel's filter), so a
+ * tap outside the input contributes exactly what TFLM skips when it reads the value zp.
+ *
+ * ped_depthwise_conv_2d (depth multiplier 1): per output pixel, 4 channels at a time with
+ * the accumulators in registers, the requantisation inlined; DSP cores load 4 channels per
+ * word and widen them with SXTB16. Taps outside the input read `scratch`, in_c bytes of zp
+ * (PED_DEPTHWISE_SCRATCH_BYTES, planned in the arena by codegen; the kernel fills it).
+ * ped_depthwise_conv_2d_mult: any depth multiplier, no scratch.
  */
 #ifndef PED_KERNELS_DEPTHWISE_CONV_2D_H
 #define PED_KERNELS_DEPTHWISE_CONV_2D_H
 
 #include <stdint.h>
+
+#define PED_DEPTHWISE_TAP_TABLE_BYTES(k_h, k_w) (8u * (uint32_t)(k_h) * (uint32_t)(k_w))
+#define PED_DEPTHWISE_SCRATCH_BYTES(k_h, k_w, in_c) \
+    (PED_DEPTHWISE_TAP_TABLE_BYTES(k_h, k_w) + (((uint32_t)(in_c) + 3u) & ~3u))
 
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -22,6 +33,9 @@ typedef struct {
 } ped_depthwise_conv_2d_params_t;
 
 void ped_depthwise_conv_2d(const ped_depthwise_conv_2d_params_t *p, const int8_t *input,
-                           int8_t *output);
+                           int8_t *output, void *scratch);
+
+void ped_depthwise_conv_2d_mult(const ped_depthwise_conv_2d_params_t *p, const int8_t *input,
+                                int8_t *output);
 
 #endif /* PED_KERNELS_DEPTHWISE_CONV_2D_H */

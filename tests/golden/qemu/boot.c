@@ -1,7 +1,8 @@
-/* Minimal Cortex-M boot for benchmarks/kernels.py on QEMU mps2-an385/an386: initial SP and a
+/* Minimal Cortex-M boot for the kernel tests and benchmark on QEMU mps2-an385/an386: initial SP and a
    reset handler that grants the FPU (CPACR, 0xE000ED88, CP10/CP11 full access, bits 20-23:
    ARMv7-M Architecture Reference Manual B3.2.20; harmless on the M3, where the bits read 0)
-   and enters newlib's rdimon crt0 `_start` (semihosting I/O and exit). Benchmark support. */
+   and enters newlib's rdimon crt0 `_start` (semihosting I/O and exit). Test and benchmark support
+   (tests/golden/qemu_ops.py, benchmarks/kernels.py), not firmware. */
 #include <stdint.h>
 
 extern void _start(void);
