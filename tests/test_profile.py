@@ -168,19 +168,9 @@ def test_admission_with_measured_costs_never_overruns_on_qemu(tmp_path):
     adm = sweep["admission"]
     assert len(adm) >= 32
     assert all(over <= layer for *_, over in adm), adm
-    # In the scheduler a stage runs up to ~1.2% longer than profiled (the bench's own stage
-    # timings vs the profile's: serial interrupts of the previous report, a different input):
-    # a deadline in that sliver right after a stage's admitted end is overrun by at most that
-    # excess; every other deadline is met exactly.
-    hz_us = load_board("qemu-m4").cost_hz / 1e6
-    ends = [sum(measured[:k]) for k in range(1, 4)]
-    excess = [max(b - m, 0) for (b, _), m in zip(stages, measured, strict=True)]
-    for dl_us, _, _, over in adm:
-        if over:
-            due = dl_us * hz_us
-            assert over <= max(excess) and any(e <= due <= 1.02 * e for e in ends), \
-                (dl_us, over, ends, excess)
-    assert sum(1 for *_, over in adm if over > 0) <= 2, adm
+    # admission reserves the profiled cost plus its margin (PED_ADMISSION_MARGIN_DIV), which
+    # covers the in-scheduler excess over the profile: no admitted stage is ever overrun
+    assert sum(1 for *_, over in adm if over > 0) == 0, adm
     # the scheduler finished exactly as many stages as fit in the deadline: never more, and
     # never fewer, except within 2% of a boundary, where the time between stages (the sink's
     # report, the admission check) decides

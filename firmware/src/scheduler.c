@@ -28,6 +28,12 @@ uint64_t ped_cost_to_ticks(uint32_t cost_cycles)
     return ((uint64_t)cost_cycles * hz + cpu - 1) / cpu;
 }
 
+uint64_t ped_admitted_ticks(uint32_t cost_cycles)
+{
+    const uint64_t ticks = ped_cost_to_ticks(cost_cycles);
+    return ticks + (ticks + PED_ADMISSION_MARGIN_DIV - 1) / PED_ADMISSION_MARGIN_DIV;
+}
+
 static uint64_t us_to_ticks(uint32_t us)
 {
     return ((uint64_t)us * board_cycles_hz() + 999999u) / 1000000u;
@@ -113,7 +119,7 @@ ped_status_t ped_infer(ped_scheduler_t *s, const int8_t *input, const ped_infer_
             break;
         }
         const uint64_t start = board_cycles();
-        if (timed && st->cost_cycles && start + ped_cost_to_ticks(st->cost_cycles) > due) {
+        if (timed && st->cost_cycles && start + ped_admitted_ticks(st->cost_cycles) > due) {
             result->reason = PED_STOP_ADMISSION;
             result->skipped_stage = (uint16_t)(k + 1);
             break;

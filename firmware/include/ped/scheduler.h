@@ -95,6 +95,15 @@ ped_status_t ped_infer(ped_scheduler_t *s, const int8_t *input, const ped_infer_
 /* Convert a profiled CPU-cycle cost into board_cycles() ticks (rounded up). */
 uint64_t ped_cost_to_ticks(uint32_t cost_cycles);
 
+/* Admission adds 1/PED_ADMISSION_MARGIN_DIV (1/64 = 1.6%) to a stage's profiled cost: inside
+ * the scheduler a stage measured up to 1.2% longer than the profiler's isolated run (the UART
+ * interrupts of the previous stage's report, another input), so without a margin a deadline
+ * in that sliver after a stage's profiled end fired inside the stage. */
+#define PED_ADMISSION_MARGIN_DIV 64u
+
+/* The ticks admission control reserves for a stage: ped_cost_to_ticks() plus the margin. */
+uint64_t ped_admitted_ticks(uint32_t cost_cycles);
+
 #ifdef __cplusplus
 }
 #endif
