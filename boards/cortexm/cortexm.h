@@ -118,4 +118,22 @@ __attribute__((noreturn)) static inline void cm_reset(void)
     }
 }
 
+/* The C run-time start every Cortex-M Reset_Handler does before main(): copy .data from flash
+ * (the linker script's _sidata.._edata), zero .bss (_sbss.._ebss), and, when built for an FPU,
+ * give CP10/CP11 full access (CPACR, ARMv7-M ARM B3.2.20) before any float instruction runs. */
+static inline void cm_start_c_runtime(void)
+{
+    extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss;
+    for (uint32_t *src = &_sidata, *dst = &_sdata; dst < &_edata;) {
+        *dst++ = *src++;
+    }
+    for (uint32_t *dst = &_sbss; dst < &_ebss;) {
+        *dst++ = 0;
+    }
+#if defined(__ARM_FP)
+    CM_SCB_CPACR |= 0xFu << 20;  /* CP10, CP11: full access */
+    __asm__ volatile("dsb\n isb" ::: "memory");
+#endif
+}
+
 #endif /* PED_CORTEXM_H */

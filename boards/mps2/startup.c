@@ -8,7 +8,7 @@
 #include "mps2.h"
 #include "ped/board.h"
 
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern uint32_t _estack;
 extern int main(void);
 
 void Reset_Handler(void);
@@ -23,16 +23,7 @@ void TIMER1_Handler(void);
 
 void Reset_Handler(void)
 {
-    for (uint32_t *src = &_sidata, *dst = &_sdata; dst < &_edata;) {
-        *dst++ = *src++;
-    }
-    for (uint32_t *dst = &_sbss; dst < &_ebss;) {
-        *dst++ = 0;
-    }
-#if defined(__ARM_FP)
-    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;  /* CPACR: CP10, CP11 full access */
-    __asm__ volatile("dsb\n isb" ::: "memory");
-#endif
+    cm_start_c_runtime();
     board_exit(main());
 }
 

@@ -10,7 +10,7 @@
 #include "stm32l476.h"
 #include "ped/board.h"
 
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
+extern uint32_t _estack;
 extern int main(void);
 
 void Reset_Handler(void);
@@ -22,16 +22,7 @@ void USART2_IRQHandler(void);
 
 void Reset_Handler(void)
 {
-    for (uint32_t *src = &_sidata, *dst = &_sdata; dst < &_edata;) {
-        *dst++ = *src++;
-    }
-    for (uint32_t *dst = &_sbss; dst < &_ebss;) {
-        *dst++ = 0;
-    }
-#if defined(__ARM_FP)
-    CM_SCB_CPACR |= 0xFu << 20;  /* CP10, CP11: full access */
-    __asm__ volatile("dsb\n isb" ::: "memory");
-#endif
+    cm_start_c_runtime();
     board_exit(main());
 }
 
