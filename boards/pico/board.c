@@ -18,6 +18,7 @@
 #include "cortexm.h"
 #include "board_serial.h"
 #include "ped/board.h"
+#include "pico_irq.h"
 #include "rp2040.h"
 
 #ifndef PED_BOARD_NAME
@@ -55,14 +56,6 @@
  * datasheet's 750..1600 MHz (§2.18) */
 _Static_assert(PED_CPU_HZ % 1000000u == 0 && PED_CPU_HZ >= 63000000u && PED_CPU_HZ <= 133000000u,
                "PED_CPU_HZ: a whole number of MHz, 63..133 MHz");
-
-/* interrupt handlers and the panic exit, referenced by startup.c's vector table */
-void SysTick_Handler(void);
-void pico_timer0_irq(void);
-void pico_timer1_irq(void);
-void pico_uart0_irq(void);
-void pico_adc_irq(void);
-PED_NORETURN void pico_panic(int code);
 
 #define EXIT_MAGIC 0x70656478u  /* "pedx" in SCRATCH0: SCRATCH1 holds board_exit's status */
 #define DEADLINE_ALARM 0u

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ped/board.h"
+#include "pico_irq.h"
 #include "rp2040.h"
 
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
@@ -15,12 +16,6 @@ extern int main(void);
 
 void Reset_Handler(void);
 void Default_Handler(void);
-void SysTick_Handler(void);
-void pico_timer0_irq(void);
-void pico_timer1_irq(void);
-void pico_uart0_irq(void);
-void pico_adc_irq(void);
-PED_NORETURN void pico_panic(int code);
 
 void Reset_Handler(void)
 {
