@@ -19,8 +19,18 @@ from pipeline.data.recipe import REPO_ROOT
 from pipeline.firmware_build import ICOUNT_SHIFT, compile_flags, get_target
 
 QEMU_DIR = REPO_ROOT / "tests" / "golden" / "qemu"
-NEWLIB = Path("/usr/lib/arm-none-eabi/newlib/thumb")
-MULTILIB = {"qemu-m4": "v7e-m+fp/hard", "qemu-m3": "v7-m/nofp"}
+
+
+def rdimon_crt0(cc: str, cpu_flags: list[str]) -> Path:
+    """newlib's semihosting start file for these CPU flags, as the compiler resolves its
+    multilib (`-print-file-name`); RuntimeError with the install hint when it is missing."""
+    out = subprocess.run([cc, *cpu_flags, "-print-file-name=rdimon-crt0.o"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    path = Path(out)
+    if not path.is_absolute() or not path.is_file():  # gcc echoes the bare name if not found
+        raise RuntimeError(f"{cc} {' '.join(cpu_flags)} finds no rdimon-crt0.o: install "
+                           "libnewlib-arm-none-eabi (scripts/bootstrap.sh)")
+    return path
 
 
 def _compile(cc: str, flags: list[str], src: Path, obj_dir: Path) -> Path:
@@ -46,7 +56,7 @@ def build_image(target: str, gen_dir: Path, main_c: Path, work: Path,
     elf, map_file = work / f"{target}.elf", work / f"{target}.map"
     subprocess.run([t.cc, *t.cpu_flags, "--specs=rdimon.specs", "-nostartfiles", "-T",
                     str(QEMU_DIR / "mps2.ld"), "-Wl,--gc-sections", f"-Wl,-Map,{map_file}",
-                    *map(str, objs + kobjs), str(NEWLIB / MULTILIB[target] / "rdimon-crt0.o"),
+                    *map(str, objs + kobjs), str(rdimon_crt0(t.cc, list(t.cpu_flags))),
                     "-o", str(elf)], check=True, capture_output=True, text=True)
     return elf, map_file, kobjs
 

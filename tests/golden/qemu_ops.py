@@ -6,27 +6,25 @@ semihosting output (the kernels touch memory only)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from pipeline.codegen import BundleSpec, generate
 from pipeline.codegen.compare import tflm_bundle_outputs
-from pipeline.codegen.cross import MULTILIB, NEWLIB, build_image, run_image
+from pipeline.codegen.cross import build_image, run_image
 from pipeline.codegen.reader import read_model
+from pipeline.firmware_build import get_target
+from tests.toolchain import arm_library_file, require
 
 TARGETS = ("qemu-m4", "qemu-m3")
 
 
 def require_qemu_tools() -> None:
-    """Fail (not skip) with the install hint when the cross tools are missing."""
-    missing = [t for t in ("arm-none-eabi-gcc", "qemu-system-arm") if not shutil.which(t)]
-    missing += [str(NEWLIB / m) for m in MULTILIB.values()
-                if not (NEWLIB / m / "rdimon-crt0.o").is_file()]
-    if missing:
-        pytest.fail(f"missing {', '.join(missing)}: run scripts/bootstrap.sh")
+    """Fail (not skip) with the install hint when the cross tools or newlib are missing."""
+    require("arm-none-eabi-gcc", "qemu-system-arm")
+    for target in TARGETS:
+        arm_library_file("rdimon-crt0.o", *get_target(target).cpu_flags)
 
 
 def _main_c(plan, inputs: np.ndarray) -> str:
