@@ -120,17 +120,16 @@ __attribute__((noinline)) static void channel_pair(const ped_conv_2d_params_t *p
 #endif
     }
     const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;
-    const int32_t ma = p->multiplier[oc], sa = p->shift[oc];
+    const ped_requant_t *const q = p->requant + oc;
     int8_t *const out1 = out0 + p->out_c;
-    out0[oc] = ped_requant(a0, ma, sa, zo, lo, hi);
+    out0[oc] = ped_requant(a0, q, zo, lo, hi);
     if (two) {
-        out1[oc] = ped_requant(a1, ma, sa, zo, lo, hi);
+        out1[oc] = ped_requant(a1, q, zo, lo, hi);
     }
     if (pair) {
-        const int32_t mb = p->multiplier[oc + 1], sb = p->shift[oc + 1];
-        out0[oc + 1] = ped_requant(b0, mb, sb, zo, lo, hi);
+        out0[oc + 1] = ped_requant(b0, q + 1, zo, lo, hi);
         if (two) {
-            out1[oc + 1] = ped_requant(b1, mb, sb, zo, lo, hi);
+            out1[oc + 1] = ped_requant(b1, q + 1, zo, lo, hi);
         }
     }
 }

@@ -16,11 +16,14 @@ class CArray:
     """A `const` array in flash; `suffix` names it within its layer (e.g. "filter")."""
 
     suffix: str
-    ctype: str  # "int8_t" or "int32_t"
+    ctype: str  # "int8_t", "int32_t" or "ped_requant_t" (5 int32 fields per element)
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        lo, hi = {"int8_t": (-128, 127), "int32_t": (-(1 << 31), (1 << 31) - 1)}[self.ctype]
+        i32 = (-(1 << 31), (1 << 31) - 1)
+        lo, hi = {"int8_t": (-128, 127), "int32_t": i32, "ped_requant_t": i32}[self.ctype]
+        if self.ctype == "ped_requant_t" and len(self.values) % 5:
+            raise ValueError(f"{self.suffix}: ped_requant_t records have 5 fields")
         if self.values and not (lo <= min(self.values) and max(self.values) <= hi):
             raise ValueError(f"{self.suffix}: value out of range for {self.ctype}")
 

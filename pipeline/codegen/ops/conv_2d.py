@@ -35,6 +35,8 @@ def lower(model: Model, op: Operator) -> Kernel:
     if groups == 1:
         # packed for ped_conv_2d: each channel's taps in order, zero-padded to a multiple of 4
         col_len = -(-ksize // 4) * 4
+        c.check_requant_range(model, op, bias, filt.data.reshape(out_c, ksize),
+                              inp.zero_point, shifts)
         packed = c.pack_groups(filt.data.reshape(out_c, ksize), col_len, 2)
     else:
         col_len, packed = ksize, filt.data
@@ -53,8 +55,10 @@ def lower(model: Model, op: Operator) -> Kernel:
         ("bias_eff", ArrayRef(None if groups == 1 else CArray("bias_eff", "int32_t",
             c.folded_bias(model, op, bias, filt.data.astype(np.int64).sum(axis=(1, 2, 3)),
                           inp.zero_point)))),
-        ("multiplier", ArrayRef(CArray("multiplier", "int32_t", mults))),
-        ("shift", ArrayRef(CArray("shift", "int32_t", shifts))),
+        ("multiplier", ArrayRef(None if groups == 1 else CArray("multiplier", "int32_t", mults))),
+        ("shift", ArrayRef(None if groups == 1 else CArray("shift", "int32_t", shifts))),
+        ("requant", ArrayRef(None if groups > 1 else CArray(
+            "requant", "ped_requant_t", c.requant_records(mults, shifts, out_c)))),
     )
     macs = out_h * out_w * out_c * k_h * k_w * f_ic
     if groups > 1:

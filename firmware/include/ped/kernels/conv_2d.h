@@ -25,6 +25,8 @@
 
 #include <stdint.h>
 
+#include "ped/kernels/quant_math.h"
+
 #define PED_CONV_2D_SCRATCH_BYTES(col_len) (2u * 2u * (uint32_t)(col_len))
 
 typedef struct {
@@ -39,8 +41,9 @@ typedef struct {
     const int8_t *filter;
     const int32_t *bias;           /* out_c values: the model's bias (zeros when none) */
     const int32_t *bias_eff;       /* grouped only: bias - zp * sum of the channel's filter */
-    const int32_t *multiplier;     /* out_c values */
-    const int32_t *shift;          /* out_c values */
+    const int32_t *multiplier;     /* grouped only: out_c values */
+    const int32_t *shift;          /* grouped only: out_c values */
+    const ped_requant_t *requant;  /* ped_conv_2d: out_c records (ped/kernels/quant_math.h) */
 } ped_conv_2d_params_t;
 
 void ped_conv_2d(const ped_conv_2d_params_t *p, const int8_t *input, int8_t *output,
