@@ -30,12 +30,14 @@ same layer, ours/CMSIS-NN, kernel code bytes (.text of firmware/kernels objects 
 image, from the link map) and kernel scratch bytes (the im2col-style buffers the kernels use,
 planned in the arena: `plan.json` `kernel_scratch_bytes`).
 
-CMSIS-NN reference values (`CMSIS_NN`; this script does not build CMSIS-NN):
+CMSIS-NN reference values (`CMSIS_NN`; this script does not build CMSIS-NN;
+`benchmarks/cmsis_nn_reference.py --cmsis-nn PATH` measures them from a checkout):
 - qemu-m4: issue #16's numbers (Arm's CMSIS-NN, its DSP path, -O2, called through the entry
-  points TFLM's cmsis_nn kernels use). Re-measured once with the harness below they came out
-  28-53 instructions higher per call (that harness builds the parameter structs inside the
-  timed call): 60,792 / 64,656 / 164,266 / 85,635 / 3,352 / 1,974 / 232,955.
-- qemu-m3 (plain C, no DSP): measured once beside the project (2026-12-01) from
+  points TFLM's cmsis_nn kernels use). Re-measured once with benchmarks/cmsis_nn_reference.py
+  (the commit below, -O2 -mcpu=cortex-m4, DSP path) they came out 28-53 instructions higher
+  per call (it builds the parameter structs inside the timed call, as TFLM's Eval does):
+  60,792 / 64,656 / 164,266 / 85,635 / 3,352 / 1,974 / 232,955.
+- qemu-m3 (plain C, no DSP): measured once by benchmarks/cmsis_nn_reference.py (2026-12-01) from
   ARM-software/CMSIS-NN commit 99f736a63036613032f9b70de36b493bcd7802d4 (2026-07-15),
   Source/{ConvolutionFunctions,FullyConnectedFunctions,NNSupportFunctions}/*.c (float files
   left out) built with arm-none-eabi-gcc 12.2.1 `-O2 -mcpu=cortex-m3 -mthumb -mfloat-abi=soft
