@@ -4,12 +4,26 @@
 
 #include <assert.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "ped/kernels/simd.h"
 
 /* the int16 weights in the low and high half of a packed word */
 #define LO16(w) ((int32_t)((uint32_t)(w) << 16) >> 16)
 #define HI16(w) ((int32_t)(w) >> 16)
+
+#if !PED_KERNELS_DSP
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the plain-C path reads the packed weights' halves as little-endian int16"
+#endif
+/* half k of the packed words at f (0: low half of f[0], 1: its high half, 2, 3: f[1]'s):
+   one LDRSH */
+static inline int32_t half_at(const int32_t *f, int32_t k) {
+    int16_t v;
+    memcpy(&v, (const char *)f + 2 * k, 2);
+    return v;
+}
+#endif
 
 /* What every quad of one pixel shares. */
 typedef struct {
@@ -30,10 +44,9 @@ __attribute__((noinline)) static void dw_quad(const dw_pixel_t *px, uintptr_t ba
     int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
     const uintptr_t *o = px->off, *const o_end = px->off_end;
     do {
-        const int32_t w02 = f[0], w13 = f[1];
         const int8_t *const s = (const int8_t *)(base + *o++);
-        f += 2;
 #if PED_KERNELS_DSP
+        const int32_t w02 = f[0], w13 = f[1];
         const uint32_t xw = ped_ld32(s);
         const int32_t x02 = ped_sxtb16_lo(xw), x13 = ped_sxtb16_hi(xw);
         a0 = __smlabb(x02, w02, a0);
@@ -41,11 +54,12 @@ __attribute__((noinline)) static void dw_quad(const dw_pixel_t *px, uintptr_t ba
         a1 = __smlabb(x13, w13, a1);
         a3 = __smlatt(x13, w13, a3);
 #else
-        a0 += s[0] * LO16(w02);
-        a2 += s[2] * HI16(w02);
-        a1 += s[1] * LO16(w13);
-        a3 += s[3] * HI16(w13);
+        a0 += s[0] * half_at(f, 0);
+        a2 += s[2] * half_at(f, 1);
+        a1 += s[1] * half_at(f, 2);
+        a3 += s[3] * half_at(f, 3);
 #endif
+        f += 2;
     } while (o < o_end);
     const ped_requant_t *const q = px->requant + c;
     const int32_t zo = px->zo, lo = px->lo, hi = px->hi;

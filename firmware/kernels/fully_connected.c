@@ -6,9 +6,8 @@
 
 #include "ped/kernels/simd.h"
 
-/* acc[j] += unit j's dot product with x over `depth` inputs, for G = 4 or 2 units whose
-   packed weights start at f (per 4 inputs, 4 weights of each unit). Out of line so that
-   the loop has the registers to itself. */
+/* One unit's dot product with 4 inputs (x02/x13 or x0..x3), its 4 packed weights at
+   f + 4k. */
 #if PED_KERNELS_DSP
 #define UNIT(a, k)                                                                   \
     do {                                                                             \
@@ -24,9 +23,21 @@
 #define WIDEN_X() const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3]
 #endif
 
-__attribute__((noinline)) static void dot_4(const int8_t *x, const int8_t *f, int32_t depth,
-                                            int32_t acc[4]) {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+/* What every group of units shares. */
+typedef struct {
+    const int8_t *x;
+    int32_t depth, zo, lo, hi;
+} fc_input_t;
+
+/* Units u..u+3 (the first n of them stored): their dot products with the input over the
+   group's packed weights f, plus bias, requantised into out[0..n). Out of line so that the
+   loop has the registers to itself. */
+__attribute__((noinline)) static void group_4(const fc_input_t *in, const int8_t *f,
+                                              const int32_t *bias, const ped_requant_t *q,
+                                              int8_t *out, int32_t n) {
+    int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+    const int8_t *x = in->x;
+    const int32_t depth = in->depth;
     const int8_t *const x_end = x + (depth & ~7);
     if (x < x_end) {
         do {  /* 8 inputs per pass */
@@ -64,28 +75,40 @@ __attribute__((noinline)) static void dot_4(const int8_t *x, const int8_t *f, in
         a2 += f[8 + j] * xj;
         a3 += f[12 + j] * xj;
     }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    const int32_t zo = in->zo, lo = in->lo, hi = in->hi;
+    out[0] = ped_requant(a0, q, zo, lo, hi);
+    if (n > 1) {
+        out[1] = ped_requant(a1, q + 1, zo, lo, hi);
+    }
+    if (n > 2) {
+        out[2] = ped_requant(a2, q + 2, zo, lo, hi);
+    }
+    if (n > 3) {
+        out[3] = ped_requant(a3, q + 3, zo, lo, hi);
+    }
 }
 
-__attribute__((noinline)) static void dot_2(const int8_t *x, const int8_t *f, int32_t depth,
-                                            int32_t acc[2]) {
-    int32_t a0 = acc[0], a1 = acc[1];
-    const int8_t *const x_end = x + (depth & ~3);
+/* Units u, u+1 (the first n of them stored), as group_4. */
+__attribute__((noinline)) static void group_2(const fc_input_t *in, const int8_t *f,
+                                              const int32_t *bias, const ped_requant_t *q,
+                                              int8_t *out, int32_t n) {
+    int32_t a0 = bias[0], a1 = bias[1];
+    const int8_t *x = in->x;
+    const int8_t *const x_end = x + (in->depth & ~3);
     for (; x < x_end; x += 4, f += 8) {
         WIDEN_X();
         UNIT(a0, 0);
         UNIT(a1, 1);
     }
-    for (int32_t j = 0; j < (depth & 3); ++j) {
+    for (int32_t j = 0; j < (in->depth & 3); ++j) {
         const int32_t xj = x[j];
         a0 += f[j] * xj;
         a1 += f[4 + j] * xj;
     }
-    acc[0] = a0;
-    acc[1] = a1;
+    out[0] = ped_requant(a0, q, in->zo, in->lo, in->hi);
+    if (n > 1) {
+        out[1] = ped_requant(a1, q + 1, in->zo, in->lo, in->hi);
+    }
 }
 
 void ped_fully_connected(const ped_fully_connected_params_t *p, const int8_t *input,
@@ -99,20 +122,13 @@ void ped_fully_connected(const ped_fully_connected_params_t *p, const int8_t *in
         int8_t *const out = output + (size_t)b * units;
         const int8_t *f = p->filter;
         int32_t u = 0;
+        const fc_input_t xin = {in, depth, zo, lo, hi};
         for (int32_t g = 0; g < quads; ++g, u += 4, f += 4 * p->row_len) {
-            int32_t acc[4] = {p->bias[u], p->bias[u + 1], p->bias[u + 2], p->bias[u + 3]};
-            dot_4(in, f, depth, acc);
-            const int32_t n = units - u < 4 ? units - u : 4;
-            for (int32_t j = 0; j < n; ++j) {
-                out[u + j] = ped_requant(acc[j], p->requant + u + j, zo, lo, hi);
-            }
+            group_4(&xin, f, p->bias + u, p->requant + u, out + u,
+                    units - u < 4 ? units - u : 4);
         }
         if (u < units) {  /* 1 or 2 units left: a group of 2 */
-            int32_t acc[2] = {p->bias[u], p->bias[u + 1]};
-            dot_2(in, f, depth, acc);
-            for (int32_t j = 0; j < units - u; ++j) {
-                out[u + j] = ped_requant(acc[j], p->requant + u + j, zo, lo, hi);
-            }
+            group_2(&xin, f, p->bias + u, p->requant + u, out + u, units - u);
         }
     }
 }
