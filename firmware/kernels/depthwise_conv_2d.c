@@ -8,23 +8,6 @@
 
 #include "ped/kernels/simd.h"
 
-/* the int16 weights in the low and high half of a packed word */
-#define LO16(w) ((int32_t)((uint32_t)(w) << 16) >> 16)
-#define HI16(w) ((int32_t)(w) >> 16)
-
-#if !PED_KERNELS_DSP
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the plain-C path reads the packed weights' halves as little-endian int16"
-#endif
-/* half k of the packed words at f (0: low half of f[0], 1: its high half, 2, 3: f[1]'s):
-   one LDRSH */
-static inline int32_t half_at(const int32_t *f, int32_t k) {
-    int16_t v;
-    memcpy(&v, (const char *)f + 2 * k, 2);
-    return v;
-}
-#endif
-
 /* What every quad of one pixel shares. */
 typedef struct {
     const uintptr_t *off, *off_end;   /* the pixel's tap offsets */
@@ -39,14 +22,17 @@ typedef struct {
    c, c+2 and c+1, c+3: the lanes SXTB16 yields), accumulated in registers, requantised.
    Out of line so that the tap loop has the registers to itself. */
 __attribute__((noinline)) static void dw_quad(const dw_pixel_t *px, uintptr_t base,
-                                              const int32_t *f, int32_t c) {
+                                              const int16_t *f, int32_t c) {
     const int32_t *const bias = px->bias + c;
     int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
     const uintptr_t *o = px->off, *const o_end = px->off_end;
     do {
         const int8_t *const s = (const int8_t *)(base + *o++);
 #if PED_KERNELS_DSP
-        const int32_t w02 = f[0], w13 = f[1];
+        /* each tap's 4 weights are 8-byte aligned (codegen's arrays are 16-aligned) */
+        uint64_t w;
+        memcpy(&w, __builtin_assume_aligned(f, 8), 8);  /* one LDRD */
+        const int32_t w02 = (int32_t)(uint32_t)w, w13 = (int32_t)(uint32_t)(w >> 32);
         const uint32_t xw = ped_ld32(s);
         const int32_t x02 = ped_sxtb16_lo(xw), x13 = ped_sxtb16_hi(xw);
         a0 = __smlabb(x02, w02, a0);
@@ -54,12 +40,12 @@ __attribute__((noinline)) static void dw_quad(const dw_pixel_t *px, uintptr_t ba
         a1 = __smlabb(x13, w13, a1);
         a3 = __smlatt(x13, w13, a3);
 #else
-        a0 += s[0] * half_at(f, 0);
-        a2 += s[2] * half_at(f, 1);
-        a1 += s[1] * half_at(f, 2);
-        a3 += s[3] * half_at(f, 3);
+        a0 += s[0] * f[0];
+        a2 += s[2] * f[1];
+        a1 += s[1] * f[2];
+        a3 += s[3] * f[3];
 #endif
-        f += 2;
+        f += 4;
     } while (o < o_end);
     const ped_requant_t *const q = px->requant + c;
     const int32_t zo = px->zo, lo = px->lo, hi = px->hi;
@@ -70,14 +56,14 @@ __attribute__((noinline)) static void dw_quad(const dw_pixel_t *px, uintptr_t ba
     out[3] = ped_requant(a3, q + 3, zo, lo, hi);
 }
 
-/* output c of one pixel (the last in_c % 4 channels; lane j = c % 4 of the last quad) */
+/* output c of one pixel (the last in_c % 4 channels; lane j = c % 4 of the last quad sits at
+   position (0, 2, 1, 3)[j] of each tap's 4 weights) */
 static void dw_one(const ped_depthwise_conv_2d_params_t *p, uintptr_t base,
-                   const uintptr_t *off, const int32_t *f, int32_t c, int8_t *out) {
-    const int32_t n_taps = p->k_h * p->k_w, j = c & 3;
+                   const uintptr_t *off, const int16_t *f, int32_t c, int8_t *out) {
+    const int32_t n_taps = p->k_h * p->k_w, j = c & 3, at = ((j & 1) << 1) | (j >> 1);
     int32_t a = p->bias[c];
-    for (int32_t t = 0; t < n_taps; ++t, f += 2) {
-        const int32_t w = f[j & 1];
-        a += (int32_t)((const int8_t *)(base + off[t]))[c] * (j & 2 ? HI16(w) : LO16(w));
+    for (int32_t t = 0; t < n_taps; ++t, f += 4) {
+        a += (int32_t)((const int8_t *)(base + off[t]))[c] * f[at];
     }
     out[c] = ped_requant(a, p->requant + c, p->output_offset, p->act_min, p->act_max);
 }
@@ -87,7 +73,7 @@ void ped_depthwise_conv_2d(const ped_depthwise_conv_2d_params_t *p, const int8_t
     assert(p != NULL && input != NULL && output != NULL && scratch != NULL);
     assert(p->depth_multiplier == 1 && p->out_c == p->in_c && p->filter_packed != NULL);
     const int32_t ch = p->in_c, k_h = p->k_h, k_w = p->k_w, n_taps = k_h * k_w;
-    const int32_t quad_len = 2 * n_taps, row = p->in_w * ch;
+    const int32_t quad_len = 4 * n_taps, row = p->in_w * ch;
     uintptr_t *const inner = (uintptr_t *)scratch;   /* interior pixels: from the first tap */
     uintptr_t *const border = inner + n_taps;        /* border pixels: from `input` */
     int8_t *const pad = (int8_t *)(border + n_taps);
@@ -122,7 +108,7 @@ void ped_depthwise_conv_2d(const ped_depthwise_conv_2d_params_t *p, const int8_t
             }
             const dw_pixel_t px = {off, off + n_taps, p->bias, p->requant, out,
                                    p->output_offset, p->act_min, p->act_max};
-            const int32_t *f = p->filter_packed;
+            const int16_t *f = p->filter_packed;
             for (int32_t c = 0; c < (ch & ~3); c += 4, f += quad_len) {
                 dw_quad(&px, base + (uintptr_t)c, f, c);
             }

@@ -12,15 +12,13 @@ from pipeline.codegen.reader import Model, Operator
 
 def pack_quads(filt: np.ndarray) -> np.ndarray:
     """[1, k_h, k_w, ch] int8 weights -> ped_depthwise_conv_2d's `filter_packed`
-    (ped/kernels/depthwise_conv_2d.h): per quad of channels, per tap, the int16 pairs
-    (c, c+2) and (c+1, c+3) as int32 words, first channel in the low half."""
+    (ped/kernels/depthwise_conv_2d.h): int16, per quad of channels c..c+3 (the last padded
+    with zeros), per tap, the weights of channels c, c+2, c+1, c+3."""
     _, k_h, k_w, ch = filt.shape
     taps = np.zeros((k_h * k_w, -(-ch // 4) * 4), dtype=np.int64)
     taps[:, :ch] = filt.reshape(k_h * k_w, ch)
     q = taps.reshape(k_h * k_w, -1, 4).transpose(1, 0, 2)          # [quad][tap][4]
-    lo, hi = q[..., [0, 1]], q[..., [2, 3]]                          # (c, c+1), (c+2, c+3)
-    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)                    # [quad][tap][2]
-    return np.where(words >= 1 << 31, words - (1 << 32), words).reshape(-1)
+    return q[..., [0, 2, 1, 3]].reshape(-1)
 
 
 def lower(model: Model, op: Operator) -> Kernel:
@@ -60,7 +58,7 @@ def lower(model: Model, op: Operator) -> Kernel:
         ("act_min", Int(lo)), ("act_max", Int(hi)),
         ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(filt.data)) if mult != 1
                             else None)),
-        ("filter_packed", ArrayRef(CArray("filter_packed", "int32_t",
+        ("filter_packed", ArrayRef(CArray("filter_packed", "int16_t",
                                           c.ints(pack_quads(filt.data))) if mult == 1
                                    else None)),
         ("bias", ArrayRef(CArray("bias", "int32_t", c.folded_bias(

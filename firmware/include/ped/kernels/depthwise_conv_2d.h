@@ -10,9 +10,9 @@
  * then 4 channels at a time with the accumulators in registers, the requantisation inlined;
  * DSP cores load 4 channels per word and widen them with SXTB16. Its weights are
  * `filter_packed`, widened to int16 at codegen in the loop's order: per quad of channels
- * (the last padded with zeros), per tap, two words (c, c+2) and (c+1, c+3), each the first
- * channel's weight in the low half and the second's in the high half:
- * [ceil(in_c/4)][k_h*k_w][2] int32, and `requant` holds one record per channel. Taps
+ * (the last padded with zeros), per tap, the weights of channels c, c+2, c+1, c+3 (so
+ * that, read as two little-endian words, they are the lanes SXTB16 gives the input):
+ * [ceil(in_c/4)][k_h*k_w][4] int16; `requant` holds one record per channel. Taps
  * outside the input read a pad row of in_c zero points. The offset tables and the pad row
  * live in `scratch` (PED_DEPTHWISE_SCRATCH_BYTES, planned in the arena by codegen; the
  * kernel fills them).
@@ -37,7 +37,7 @@ typedef struct {
     int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
     int32_t input_offset, output_offset, act_min, act_max;
     const int8_t *filter;          /* _mult: [k_h][k_w][out_c] as in the model */
-    const int32_t *filter_packed;  /* multiplier 1: see above */
+    const int16_t *filter_packed;  /* multiplier 1: see above */
     const int32_t *bias;           /* out_c values: bias_eff */
     const int32_t *multiplier;     /* _mult: out_c values */
     const int32_t *shift;          /* _mult: out_c values */
