@@ -64,17 +64,13 @@ static const int8_t *taps_of(const ped_conv_2d_params_t *p, const int8_t *input,
     return col;
 }
 
-/* Output channels oc, oc + 1 (just oc when it is the last) of the pixels whose taps are x
-   and y (just x when `two` is 0): 2 x 2 dot products over the packed filter pair f (per 4
-   taps 4 weights of each channel), requantised into out0[oc..] and out0[out_c + oc..].
-   Out of line so that the loop has the registers to itself. */
-__attribute__((noinline)) static void channel_pair(const ped_conv_2d_params_t *p,
-                                                   const int8_t *f, const int8_t *x,
-                                                   const int8_t *y, int32_t oc, int8_t *out0,
-                                                   int two) {
-    const int pair = oc + 1 < p->out_c;
-    int32_t a0 = p->bias_eff[oc], a1 = a0, b0 = p->bias_eff[oc + pair], b1 = b0;
-    const int8_t *const f_end = f + 2 * p->col_len;
+/* acc[0..3] += the dot products of the packed filter pair f (per 4 taps 4 weights of each
+   channel, up to f_end) with the taps x and y: (x, ch a), (y, ch a), (x, ch b), (y, ch b).
+   Out of line so that the loop has all the registers. */
+__attribute__((noinline)) static void pair_acc(const int8_t *f, const int8_t *const f_end,
+                                               const int8_t *x, const int8_t *y,
+                                               int32_t acc[4]) {
+    int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
     do {
 #if PED_KERNELS_DSP
         uint32_t w = ped_ld32(x);
@@ -109,6 +105,21 @@ __attribute__((noinline)) static void channel_pair(const ped_conv_2d_params_t *p
         x += 4;
         y += 4;
     } while (f < f_end);
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = b0;
+    acc[3] = b1;
+}
+
+/* Output channels oc, oc + 1 (just oc when it is the last) of the pixels whose taps are x
+   and y (just x when `two` is 0), requantised into out0[oc..] and out0[out_c + oc..]. */
+static void channel_pair(const ped_conv_2d_params_t *p, const int8_t *f, const int8_t *x,
+                         const int8_t *y, int32_t oc, int8_t *out0, int two) {
+    const int pair = oc + 1 < p->out_c;
+    int32_t acc[4] = {p->bias_eff[oc], p->bias_eff[oc], p->bias_eff[oc + pair],
+                      p->bias_eff[oc + pair]};
+    pair_acc(f, f + 2 * p->col_len, x, y, acc);
+    const int32_t a0 = acc[0], a1 = acc[1], b0 = acc[2], b1 = acc[3];
     const int32_t zo = p->output_offset, lo = p->act_min, hi = p->act_max;
     const ped_requant_t *const q = p->requant + oc;
     int8_t *const out1 = out0 + p->out_c;
