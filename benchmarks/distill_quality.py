@@ -48,20 +48,23 @@ from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
-# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one,
-# which is "fm" (every lever on). "paper" is the first implementation (every lever of issue
-# #12 off); "paper+X" adds one lever.
+# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
+# (every lever on: "fm" + the joint fine-tune); "fm" = function matching, cosine edge, line
+# search, alpha refit and bands without the joint fine-tune or the monotone test. "paper" is
+# the first implementation (every lever of issue #12 off); "paper+X" adds one lever.
 PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
-         "bands": 0.0, "small_seeds": 1}
+         "bands": 0.0, "small_seeds": 1, "joint_epochs": 0, "monotone": False}
 LEVERS = {"views": {"views": 2}, "edge": {"edge": "cosine", "line_search": True},
           "corrective": {"line_search": True, "corrective": True},
-          "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True}}
+          "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True},
+          "joint": {"joint_epochs": 20, "monotone": True}}
 CONFIGS: dict[str, dict] = {
     "default": {},
     "paper": PAPER,
     **{f"paper+{k}": PAPER | v for k, v in LEVERS.items()},
     "fm": PAPER | LEVERS["views"] | LEVERS["edge"] | LEVERS["corrective"] | LEVERS["bands"],
 }
+CONFIGS["fm+joint"] = CONFIGS["fm"] | LEVERS["joint"]
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
 RESULT_VERSION = 1
@@ -376,7 +379,7 @@ def main() -> int:
     ap.add_argument("--datasets", default="watch,fsdd,mnist5k,digits")
     ap.add_argument("--seeds", default="3", help="a count N (seeds 0..N-1) or a comma list")
     ap.add_argument("--folds", type=int, default=3, help="watch subject folds")
-    ap.add_argument("--stages", type=int, default=4)
+    ap.add_argument("--stages", type=int, default=3)
     ap.add_argument("--config", default="default", help=f"one of {', '.join(CONFIGS)}")
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None, help="write the aggregate here")

@@ -16,7 +16,8 @@ from pipeline.distill.solver import SolverConfig
 pytestmark = pytest.mark.slow
 # the first implementation's mechanics (every issue-#12 lever off; the last test turns them on)
 CFG = DistillConfig(stages=2, gamma=-1.0, solver=SolverConfig(epochs=6, batch_size=128),
-                    views=0, edge="normalised", line_search=False, corrective=False, bands=0.0)
+                    views=0, edge="normalised", line_search=False, corrective=False, bands=0.0,
+                    joint_epochs=0)
 TEACHER_MACS = 400_000  # pool up to 100k MACs
 
 
@@ -104,7 +105,7 @@ def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
         return lr.decision_function(x.reshape(len(x), -1))
 
     cfg = dataclasses.replace(CFG, gamma=0.0, views=1, edge="cosine", line_search=True,
-                              corrective=True, bands=2.0, per_band=2)
+                              corrective=True, bands=2.0, per_band=2, joint_epochs=3)
     runs = []
     for k in range(2):
         p = Problem.build(ds, logits, teacher, cfg.views, cfg.seed)

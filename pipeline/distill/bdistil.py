@@ -29,9 +29,16 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
 - `line_search`: alpha_t = argmin over a in [0, B] (grid B/20) of the val KD potential
   Phi(F_{t-1} + a y_t) (game.kd_potential), and a candidate is a weak learner only if also
   alpha_t > 0 and the relative val gain (Phi(F_{t-1}) - Phi(F_t)) / Phi(F_{t-1}) >= min_gain:
-  a stage that does not help held-out data is never added.
+  a stage that does not help held-out data is never added. With `monotone` (default) F_t's
+  val accuracy must also be >= F_{t-1}'s (ties allowed), so the anytime curve on val never
+  goes down.
 - `corrective`: after each round every alpha is refit on the anytime objective sum_k Phi(F_k)
   on val (corrective.py), kept only if no prefix's val accuracy drops.
+- `joint_epochs` > 0: before that refit, from round 2, every student is fine-tuned jointly on
+  the anytime loss (the mean over prefixes of what residual_kd minimises) on the fit split
+  (corrective.finetune_jointly: lr `joint_lr`, the epoch with the best val anytime objective
+  among those where no prefix's val accuracy drops, else nothing changes). GrowNet's "fully
+  corrective step": the greedy rounds freeze every earlier student, so a round can only add.
 - `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
   best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
   without line_search) wins (findwl.find_wl_band).
@@ -49,7 +56,7 @@ import numpy as np
 from pipeline.boards import DEFAULT_BOARD, load_board
 from pipeline.data.prepare import SPLITS, Dataset
 from pipeline.distill import ensemble as io
-from pipeline.distill.corrective import refit_alphas
+from pipeline.distill.corrective import finetune_jointly, refit_alphas
 from pipeline.distill.cost import cost
 from pipeline.distill.findwl import Trial, band, find_wl, find_wl_band, make_pool
 from pipeline.distill.game import (
@@ -99,7 +106,10 @@ class DistillConfig:
     edge: str = "cosine"  # weak-learning test: "normalised" (game.edge) | "cosine"
     line_search: bool = True  # alpha_t by line search on val; accept needs gain >= min_gain
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
+    monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
     corrective: bool = True  # refit every alpha on val after each round (guarded)
+    joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
+    joint_lr: float = 1e-3
     bands: float = 2.0  # rho > 1: FIND-WL over cost bands [m rho^(t-1), m rho^t); 0 = off
     per_band: int = 2  # candidates trained per band
     small_seeds: int = 1  # seeds tried per candidate under small_macs (best kept)
@@ -189,7 +199,8 @@ def _describe(trial: Trial, t: int) -> str:
     verdict = "[green]accepted[/]" if trial.accepted else "[red]not a weak learner[/]"
     extra = ""
     if isinstance(trial.result, tuple) and len(trial.result) > 3:
-        extra = f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
+        extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
+                 f"  val acc {100 * trial.result[4]:.1f}%")
     return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
 
 
@@ -219,6 +230,35 @@ def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray
         st.record["val_accuracy"] = p.accuracy(f["val"], "val")
         st.record["test_accuracy"] = p.accuracy(f["test"], "test")
         st.record["val_residual"] = residual_norm(p.g["val"], f["val"])
+
+
+def _joint_step(p: Problem, cfg: DistillConfig, stages: list[Stage], f: dict[str, np.ndarray],
+                t: int, log: Callable[[str], None]) -> bool:
+    """The joint corrective step (corrective.finetune_jointly) on the fit split, guarded on
+    val; when kept (True), every stage's outputs and every prefix's record are recomputed."""
+    fix = finetune_jointly(
+        [x.model for x in stages], [[r["from_stage"] for r in x.record["inputs"][1:]]
+                                    for x in stages],
+        [x.record["alpha"] for x in stages], p.x[FIT], p.g[FIT], p.y[FIT], p.x["val"],
+        p.g["val"], p.y["val"], cfg.temperature, cfg.ce_weight, cfg.mu, cfg.joint_epochs,
+        cfg.joint_lr, cfg.solver.batch_size, cfg.solver.patience, cfg.seed * 7919 + 31 * t,
+        cfg.monotone and cfg.line_search)
+    accs = " / ".join(f"{100 * v:.1f}" for v in fix.val_accuracy_after)
+    before = " / ".join(f"{100 * v:.1f}" for v in fix.val_accuracy_before)
+    verdict = f"kept epoch {fix.best_epoch}" if fix.accepted else "not kept"
+    log(f"round {t}: joint fine-tune {verdict} of {fix.epochs}: sum_k Phi(F_k) "
+        f"{fix.objective_before:.4f} -> {fix.objective_after:.4f}, "
+        f"val prefixes {before} -> {accs}%")
+    if not fix.accepted:
+        return False
+    done: list[Stage] = []
+    for st in stages:
+        for s in ALL:
+            st.y[s], st.feature[s] = predict(st.model,
+                                             _inputs(p, done, st.record["inputs"][1:], s))
+        done.append(st)
+    _refresh_accuracies(p, stages, f)
+    return True
 
 
 def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path,
@@ -294,12 +334,17 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 edge(adv_val, alpha * y_val, cfg.bound)
             if gain is None:
                 return e, (model, alpha, epochs)
-            return e, (model, alpha, epochs, gain)
+            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + alpha * y_val, "val"))
 
-        def accepts(e: float, res) -> bool:
+        acc_prev = p.accuracy(f["val"], "val") if stages else 0.0
+
+        def accepts(e: float, res, acc_prev=acc_prev) -> bool:
             if e < cfg.gamma:
                 return False
-            return len(res) < 4 or (res[1] > 0 and res[3] >= cfg.min_gain)
+            if len(res) < 4:
+                return True
+            return res[1] > 0 and res[3] >= cfg.min_gain and \
+                (not cfg.monotone or res[4] >= acc_prev)
 
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
                        key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
@@ -354,10 +399,11 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "round_file": f"stage_{t:02d}.keras",
         }
         stages.append(st)
+        moved = cfg.joint_epochs > 0 and len(stages) > 1 and _joint_step(p, cfg, stages, f, t, log)
         if cfg.corrective and len(stages) > 1:
             fix = refit_alphas([x.y["val"] for x in stages], [x.record["alpha"] for x in stages],
                                p.g["val"], p.y["val"], cfg.bound, cfg.temperature,
-                               cfg.ce_weight)
+                               cfg.ce_weight, cfg.monotone and cfg.line_search)
             verdict = "kept" if fix.accepted else (
                 "no better weights" if fix.objective_after >= fix.objective_before
                 else "rejected (a prefix would lose val accuracy)")
@@ -369,7 +415,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                     x.record["alpha"] = a
                 _refresh_accuracies(p, stages, f)
         io.round_path(out_dir, t).parent.mkdir(parents=True, exist_ok=True)
-        model.save(io.round_path(out_dir, t))
+        for x in stages if moved else [st]:  # the joint step moves earlier students too
+            x.model.save(io.round_path(out_dir, x.record["stage"]))
         io.save_progress(out_dir, resume_key, [s.record for s in stages])
         log(f"round {t}: F_{t} val accuracy {100 * st.record['val_accuracy']:.1f}%, "
             f"residual {st.record['val_residual']:.3f}, alpha {st.record['alpha']:.2f}")
