@@ -9,6 +9,15 @@ prefix's val accuracy drops** (ties allowed); otherwise the previous alphas stay
 move: the students, their files and their int8 conversion are unchanged, so the step costs no
 training and no device resources. Choice beyond the paper (which freezes alpha_t once chosen);
 GrowNet's "fully corrective step" refits all stages, here restricted to their weights.
+
+The joint step (`finetune_jointly`, DistillConfig.joint_epochs) is the full form: the students
+themselves are fine-tuned together on the anytime loss (every prefix's KD loss), with the same
+guard (no prefix's val accuracy drops; with `monotone`, the prefixes stay non-decreasing in k).
+It changes the students, so their files are saved again and converted as usual; their
+architectures, connections and costs on the device do not change. Choice beyond the paper,
+whose stages are frozen once found: a greedy round can only add a correction, so an early
+student trained on few epochs and a later one fitted to its residual are never improved
+together.
 """
 
 from __future__ import annotations
