@@ -49,15 +49,18 @@ from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
-# (every lever on: "fm" + the joint fine-tune); "fm" = function matching, cosine edge, line
-# search, alpha refit and bands without the joint fine-tune or the monotone test. "paper" is
-# the first implementation (every lever of issue #12 off); "paper+X" adds one lever.
+# (every lever on: "fm" + the joint fine-tune + fresh candidates); "fm" = function matching,
+# cosine edge, line search, alpha refit and bands (the previous default, without the joint
+# fine-tune, the monotone test or fresh candidates). "paper" is the first implementation
+# (every lever of issue #12 off); "paper+X" adds one lever.
 PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
-         "bands": 0.0, "small_seeds": 1, "joint_epochs": 0, "monotone": False}
+         "bands": 0.0, "small_seeds": 1, "joint_epochs": 0, "monotone": False,
+         "fresh": False}
 LEVERS = {"views": {"views": 2}, "edge": {"edge": "cosine", "line_search": True},
           "corrective": {"line_search": True, "corrective": True},
           "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True},
-          "joint": {"joint_epochs": 20, "monotone": True}}
+          "joint": {"joint_epochs": 20, "monotone": True},
+          "fresh": {"fresh": True, "monotone": True}}
 CONFIGS: dict[str, dict] = {
     "default": {},
     "paper": PAPER,
@@ -65,6 +68,7 @@ CONFIGS: dict[str, dict] = {
     "fm": PAPER | LEVERS["views"] | LEVERS["edge"] | LEVERS["corrective"] | LEVERS["bands"],
 }
 CONFIGS["fm+joint"] = CONFIGS["fm"] | LEVERS["joint"]
+CONFIGS["fm+fresh"] = CONFIGS["fm"] | LEVERS["fresh"]
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
 RESULT_VERSION = 1

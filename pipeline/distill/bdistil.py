@@ -39,6 +39,14 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   (corrective.finetune_jointly: lr `joint_lr`, the epoch with the best val anytime objective
   among those where no prefix's val accuracy drops, else nothing changes). GrowNet's "fully
   corrective step": the greedy rounds freeze every earlier student, so a round can only add.
+- `fresh` (with bands, rounds >= 2): each band candidate is trained twice, on the residual
+  objective against the adversary's example weights and "fresh", on the teacher alone (plain
+  KD from an empty ensemble, uniform weights, still reading the connection); both face the same
+  weak-learning test (edge against the adversary, line-searched alpha, val gain, monotone),
+  and the best val gain is the stage. A fitted residual is a low-variance target only when the
+  earlier stages' errors on new inputs look like their errors on the fit split; under subject
+  shift (watch) an independently fitted student's errors are the more useful correction, which
+  is what RESCHED exploits. The stage record says which (`fit_to`).
 - `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
   best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
   without line_search) wins (findwl.find_wl_band).
@@ -107,6 +115,7 @@ class DistillConfig:
     line_search: bool = True  # alpha_t by line search on val; accept needs gain >= min_gain
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
     monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
+    fresh: bool = True  # bands, rounds >= 2: also train each candidate on the teacher alone
     corrective: bool = True  # refit every alpha on val after each round (guarded)
     joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
     joint_lr: float = 1e-3
@@ -200,7 +209,8 @@ def _describe(trial: Trial, t: int) -> str:
     extra = ""
     if isinstance(trial.result, tuple) and len(trial.result) > 3:
         extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
-                 f"  val acc {100 * trial.result[4]:.1f}%")
+                 f"  val acc {100 * trial.result[4]:.1f}%"
+                 + ("  (fresh)" if trial.result[5] == "fresh" else ""))
     return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
 
 
@@ -313,14 +323,21 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         loss_fn = make_loss(cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight,
                             cfg.mu, cfg.eta, potential_scale(r_fit, cfg.eta))
         tr = {s: pack_targets(p.g[s], f[s], p.y[s], n_cls) for s in (FIT, "val")}
+        # fresh variant (cfg.fresh, rounds >= 2): the same candidate trained on the teacher alone
+        tr0 = {s: pack_targets(p.g[s], np.zeros_like(f[s]), p.y[s], n_cls) for s in (FIT, "val")}
+        n_var = 2 if cfg.fresh and t > 1 else 1
         xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
 
-        def train(c: Candidate, rep: int = 0, t=t, tr=tr, xs=xs, w=w, r_fit=r_fit,
-                  adv_val=adv_val, loss_fn=loss_fn):
+        def train(c: Candidate, rep: int = 0, t=t, tr=tr, tr0=tr0, xs=xs, w=w, r_fit=r_fit,
+                  adv_val=adv_val, loss_fn=loss_fn, n_var=n_var):
+            """rep = n_var * seed_rep + variant; variant 1 = fresh (teacher alone)."""
             idx = pool.index(c.arch)
-            model, epochs = fit_candidate(c, loss_fn, xs[FIT], tr[FIT], w, xs["val"],
-                                          tr["val"], cfg.solver,
-                                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep)
+            fresh, rep = rep % n_var == 1, rep // n_var
+            tt, ww = (tr0, None) if fresh else (tr, w)
+            model, epochs = fit_candidate(c, loss_fn, xs[FIT], tt[FIT], ww, xs["val"],
+                                          tt["val"], cfg.solver,
+                                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep
+                                          + 50_021 * fresh)
             y_val, _ = predict(model, xs["val"])
             gain = None
             if cfg.line_search:
@@ -334,7 +351,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 edge(adv_val, alpha * y_val, cfg.bound)
             if gain is None:
                 return e, (model, alpha, epochs)
-            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + alpha * y_val, "val"))
+            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + alpha * y_val, "val"),
+                       "fresh" if fresh else "residual")
 
         acc_prev = p.accuracy(f["val"], "val") if stages else 0.0
 
@@ -361,7 +379,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 trial = find_wl_band(
                     every, board, lo, hi, train, accepts,
                     lambda e, res: res[3] if len(res) > 3 else e, cfg.per_band,
-                    lambda rec: cfg.small_seeds if rec.macs < cfg.small_macs else 1, logger)
+                    lambda rec, n_var=n_var: n_var * (cfg.small_seeds if rec.macs < cfg.small_macs
+                                                      else 1), logger)
                 if trial is not None:
                     break
         else:
@@ -389,6 +408,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "inputs": [{"role": "x"}, *read_desc],
             "feature_shape": [int(d) for d in model.outputs[1].shape[1:]],
             "edge": trial.edge, "alpha": alpha, "epochs": epochs,
+            "fit_to": trial.result[5] if len(trial.result) > 5 else "residual",
             "val_gain": trial.result[3] if len(trial.result) > 3 else None,
             "val_accuracy": p.accuracy(f["val"], "val"),
             "test_accuracy": p.accuracy(f["test"], "test"),
