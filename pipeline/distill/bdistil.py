@@ -43,10 +43,14 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   objective against the adversary's example weights and "fresh", on the teacher alone (plain
   KD from an empty ensemble, uniform weights, still reading the connection); both face the same
   weak-learning test (edge against the adversary, line-searched alpha, val gain, monotone),
-  and the best val gain is the stage. A fitted residual is a low-variance target only when the
-  earlier stages' errors on new inputs look like their errors on the fit split; under subject
-  shift (watch) an independently fitted student's errors are the more useful correction, which
-  is what RESCHED exploits. The stage record says which (`fit_to`).
+  and the best val gain is the stage. A fresh student predicts the teacher rather than a
+  correction, so its line search is over (beta, alpha): F_t = beta F_{t-1} + alpha y_t,
+  beta in [0.3, 1] (every earlier alpha is multiplied by beta, which keeps every earlier
+  prefix's argmax), and its edge is the cosine of the change beta F + alpha y - F. A fitted
+  residual is a low-variance target only when the earlier stages' errors on new inputs look
+  like their errors on the fit split; under subject shift (watch) an independently fitted
+  student's errors are the more useful correction, which is what RESCHED exploits. The stage
+  record says which (`fit_to`, `beta`).
 - `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
   best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
   without line_search) wins (findwl.find_wl_band).
@@ -210,14 +214,17 @@ def _describe(trial: Trial, t: int) -> str:
     if isinstance(trial.result, tuple) and len(trial.result) > 3:
         extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
                  f"  val acc {100 * trial.result[4]:.1f}%"
-                 + ("  (fresh)" if trial.result[5] == "fresh" else ""))
+                 + (f"  (fresh, beta {trial.result[6]:.2f})" if trial.result[5] == "fresh"
+                    else ""))
     return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
 
 
-def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray,
-                    y_val: np.ndarray) -> tuple[float, float]:
-    """alpha in [0, B] (grid B/20) minimising the val KD potential of F + alpha y, and the
-    relative gain (Phi(F) - Phi(F + alpha y)) / Phi(F) it gives."""
+def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray, y_val: np.ndarray,
+                    betas: tuple[float, ...] = (1.0,)) -> tuple[float, float, float]:
+    """(alpha, beta, gain): alpha in [0, B] (grid B/20) and beta in `betas` minimising the val
+    KD potential of beta F + alpha y, and the relative gain (Phi(F) - Phi(beta F + alpha y)) /
+    Phi(F). beta < 1 shrinks every earlier stage's weight alike, which leaves the argmax of
+    every earlier prefix unchanged."""
     g, lab = p.g["val"], p.y["val"]
 
     def phi(f):
@@ -225,9 +232,12 @@ def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray,
 
     base = phi(f_val)
     grid = cfg.bound * np.arange(21) / 20
-    vals = [phi(f_val + a * y_val) for a in grid]
-    i = int(np.argmin(vals))
-    return float(grid[i]), float((base - vals[i]) / max(base, 1e-12))
+    vals = [(phi(b * f_val + a * y_val), -b, a) for b in betas for a in grid]
+    v, nb, a = min(vals)
+    return float(a), float(-nb), float((base - v) / max(base, 1e-12))
+
+
+BETAS = tuple(round(0.3 + 0.05 * i, 2) for i in range(15))  # 0.3 .. 1.0: fresh stages
 
 
 def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray]) -> None:
@@ -339,20 +349,22 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                                           cfg.seed * 7919 + 97 * t + idx + 100_003 * rep
                                           + 50_021 * fresh)
             y_val, _ = predict(model, xs["val"])
-            gain = None
+            gain, beta = None, 1.0
             if cfg.line_search:
-                alpha, gain = _alpha_and_gain(p, cfg, f["val"], y_val)
+                alpha, beta, gain = _alpha_and_gain(p, cfg, f["val"], y_val,
+                                                    BETAS if fresh else (1.0,))
             elif cfg.objective == "residual_kd":
                 alpha = cfg.bound
             else:
                 y_fit, _ = predict(model, xs[FIT])
                 alpha = line_search_alpha(r_fit, y_fit, cfg.bound, cfg.eta)
-            e = cosine_edge(adv_val, y_val) if cfg.edge == "cosine" else \
-                edge(adv_val, alpha * y_val, cfg.bound)
+            step = alpha * y_val + (beta - 1.0) * f["val"]  # what the stage changes in F
+            e = cosine_edge(adv_val, step if fresh else y_val) if cfg.edge == "cosine" else \
+                edge(adv_val, step, cfg.bound)
             if gain is None:
                 return e, (model, alpha, epochs)
-            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + alpha * y_val, "val"),
-                       "fresh" if fresh else "residual")
+            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + step, "val"),
+                       "fresh" if fresh else "residual", beta)
 
         acc_prev = p.accuracy(f["val"], "val") if stages else 0.0
 
@@ -397,10 +409,13 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             break
         start = pool.index(trial.candidate.arch)
         model, alpha, epochs = trial.result[:3]
+        beta = trial.result[6] if len(trial.result) > 6 else 1.0
+        for x in stages:  # a fresh stage may shrink the earlier ones (same argmax per prefix)
+            x.record["alpha"] *= beta
         st = Stage({}, model, {}, {})
         for s in ALL:
             st.y[s], st.feature[s] = predict(model, _inputs(p, stages, read_desc, s))
-            f[s] = f[s] + alpha * st.y[s]
+            f[s] = beta * f[s] + alpha * st.y[s]
         c = trial.candidate
         st.record = {
             "stage": t, "candidate": c.name, "architecture": c.arch.spec(),
@@ -408,7 +423,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "inputs": [{"role": "x"}, *read_desc],
             "feature_shape": [int(d) for d in model.outputs[1].shape[1:]],
             "edge": trial.edge, "alpha": alpha, "epochs": epochs,
-            "fit_to": trial.result[5] if len(trial.result) > 5 else "residual",
+            "fit_to": trial.result[5] if len(trial.result) > 5 else "residual", "beta": beta,
             "val_gain": trial.result[3] if len(trial.result) > 3 else None,
             "val_accuracy": p.accuracy(f["val"], "val"),
             "test_accuracy": p.accuracy(f["test"], "test"),
