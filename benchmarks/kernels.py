@@ -1,7 +1,7 @@
 """Kernel benchmark: instructions per call of single layers and of the run's students on the
 emulated Cortex-M boards, against the CMSIS-NN reference numbers of issue #16. One command:
 
-    python benchmarks/kernels.py [--targets qemu-m4,qemu-m3] [--build-dir build]
+    python benchmarks/kernels.py [--targets qemu-m4,qemu-m3,pico] [--build-dir build]
                                  [--no-students] [--json PATH]
 
 How it counts (the same way as the reference numbers were counted): each layer is a one-op
@@ -17,13 +17,39 @@ the exact instruction count of one call (the stage function's call overhead, ~10
 instructions, included). Students: every stage of build/<ds>/tflite/stages.json (digits,
 watch, fsdd, mnist5k, where present), stages run in order once, then each timed alike.
 
-Columns: MACs, instructions per call, instructions per MAC, the CMSIS-NN instructions of the
-issue (Cortex-M4 DSP path at -O2 through TFLM's entry points; none are recorded for the M3,
-so that column is empty there), ours/CMSIS-NN, kernel code bytes (.text of
-firmware/kernels objects in the linked image, from the link map) and kernel scratch bytes (the
-im2col-style buffers the kernels use, planned in the arena: `plan.json` `kernel_scratch_bytes`).
-Targets (issue #16): <= 1.0x CMSIS-NN on every layer on the M4; kernel code for a run <= 4 KB;
-scratch <= 320 B.
+The pico target (RP2040, Cortex-M0+) runs under rp2040js (boards/pico/emulator/run.mjs), which
+has no instruction counter but advances a simulated clock by rp2040js's cycle count of every
+executed instruction (its Cortex-M0+ timing model, not silicon-verified): its unit is
+**cycles**, not instructions. It is measured through `ped profile`'s program
+(`pipeline.profile.measure_model_dir`, PlatformIO env pico-profile: SysTick at clk_sys around
+one stage call, 3 repetitions, which agree exactly; the per-layer timestamp hook adds a few
+cycles per layer), the firmware's flags (-Os, Cortex-M0+: the plain-C path).
+
+Columns: MACs, the cost per call and its unit, cost per MAC, CMSIS-NN's instructions for the
+same layer, ours/CMSIS-NN, kernel code bytes (.text of firmware/kernels objects in the linked
+image, from the link map) and kernel scratch bytes (the im2col-style buffers the kernels use,
+planned in the arena: `plan.json` `kernel_scratch_bytes`).
+
+CMSIS-NN reference values (`CMSIS_NN`; this script does not build CMSIS-NN;
+`benchmarks/cmsis_nn_reference.py --cmsis-nn PATH` measures them from a checkout):
+- qemu-m4: issue #16's numbers (Arm's CMSIS-NN, its DSP path, -O2, called through the entry
+  points TFLM's cmsis_nn kernels use). Re-measured once with benchmarks/cmsis_nn_reference.py
+  (the commit below, -O2 -mcpu=cortex-m4, DSP path) they came out 28-53 instructions higher
+  per call (it builds the parameter structs inside the timed call, as TFLM's Eval does):
+  60,792 / 64,656 / 164,266 / 85,635 / 3,352 / 1,974 / 232,955.
+- qemu-m3 (plain C, no DSP): measured once by benchmarks/cmsis_nn_reference.py (2026-12-01) from
+  ARM-software/CMSIS-NN commit 99f736a63036613032f9b70de36b493bcd7802d4 (2026-07-15),
+  Source/{ConvolutionFunctions,FullyConnectedFunctions,NNSupportFunctions}/*.c (float files
+  left out) built with arm-none-eabi-gcc 12.2.1 `-O2 -mcpu=cortex-m3 -mthumb -mfloat-abi=soft
+  -ffunction-sections -fdata-sections`, linked with --gc-sections, semihosting, the same boot
+  and linker script as here; entry points as TFLM calls them: arm_convolve_wrapper_s8 (1-D
+  included), arm_depthwise_conv_wrapper_s8 and arm_fully_connected_wrapper_s8 (per-channel
+  quantisation, as these Dense layers are), with their *_get_buffer_size scratch; the same
+  cached .tflite layers (weights, biases, TFLM's multipliers/shifts), the same LCG input, the
+  same counting (APB timer, N = 32 and 2N calls, -icount shift=3); every output equal to the
+  TFLM interpreter's (0 of 5,249 differing; the M4 re-measurement too).
+Targets (issue #16): <= 1.0x CMSIS-NN on every layer on the M4 and the M3; kernel code for a
+run <= 4 KB; scratch <= 320 B.
 """
 
 from __future__ import annotations
@@ -54,7 +80,18 @@ DATASETS = ("digits", "watch", "fsdd", "mnist5k")
 TIMER_HZ = 25_000_000          # mps2 APB timer clock (QEMU's mps2 models: 25 MHz)
 REPS = 32                      # N; the image runs N then 2N calls
 INSTR_PER_TICK_NUM = 10 ** 9 // TIMER_HZ   # 40 ns per tick
-TARGETS = ("qemu-m4", "qemu-m3")
+TARGETS = ("qemu-m4", "qemu-m3", "pico")
+UNITS = {"qemu-m4": "instructions", "qemu-m3": "instructions", "pico": "cycles"}
+# CMSIS-NN instructions per call, by layer and target (provenance in the docstring)
+CMSIS_NN = {
+    "conv1d 1x100x6, 8 filters 1x5, stride 2, SAME": {"qemu-m4": 60_761, "qemu-m3": 71_543},
+    "conv 8x8x1, 8 filters 3x3, stride 1": {"qemu-m4": 64_625, "qemu-m3": 66_161},
+    "conv 14x14x8, 16 filters 3x3, stride 2": {"qemu-m4": 164_230, "qemu-m3": 220_408},
+    "conv1d 1x25x16, 16 filters 1x5, stride 1": {"qemu-m4": 85_607, "qemu-m3": 118_714},
+    "fully connected 200->7": {"qemu-m4": 3_299, "qemu-m3": 5_725},
+    "fully connected 64->10": {"qemu-m4": 1_921, "qemu-m3": 2_959},
+    "depthwise 14x14x16, 3x3, stride 1": {"qemu-m4": 232_927, "qemu-m3": 276_493},
+}
 
 
 def _layer(build: Callable, shape: tuple[int, ...]) -> Callable[[], bytes]:
@@ -69,23 +106,23 @@ def _layer(build: Callable, shape: tuple[int, ...]) -> Callable[[], bytes]:
     return make
 
 
-def _layers() -> list[tuple[str, Callable[[], bytes], int]]:
-    """(name, tflite builder, CMSIS-NN M4 instructions from issue #16)."""
+def _layers() -> list[tuple[str, Callable[[], bytes]]]:
+    """(name, tflite builder); the names key CMSIS_NN."""
     from keras import layers as L
 
     return [
         ("conv1d 1x100x6, 8 filters 1x5, stride 2, SAME",
-         _layer(lambda x: L.Conv1D(8, 5, strides=2, padding="same")(x), (100, 6)), 60_761),
+         _layer(lambda x: L.Conv1D(8, 5, strides=2, padding="same")(x), (100, 6))),
         ("conv 8x8x1, 8 filters 3x3, stride 1",
-         _layer(lambda x: L.Conv2D(8, 3, padding="same")(x), (8, 8, 1)), 64_625),
+         _layer(lambda x: L.Conv2D(8, 3, padding="same")(x), (8, 8, 1))),
         ("conv 14x14x8, 16 filters 3x3, stride 2",
-         _layer(lambda x: L.Conv2D(16, 3, strides=2, padding="same")(x), (14, 14, 8)), 164_230),
+         _layer(lambda x: L.Conv2D(16, 3, strides=2, padding="same")(x), (14, 14, 8))),
         ("conv1d 1x25x16, 16 filters 1x5, stride 1",
-         _layer(lambda x: L.Conv1D(16, 5, padding="same")(x), (25, 16)), 85_607),
-        ("fully connected 200->7", _layer(lambda x: L.Dense(7)(x), (200,)), 3_299),
-        ("fully connected 64->10", _layer(lambda x: L.Dense(10)(x), (64,)), 1_921),
+         _layer(lambda x: L.Conv1D(16, 5, padding="same")(x), (25, 16))),
+        ("fully connected 200->7", _layer(lambda x: L.Dense(7)(x), (200,))),
+        ("fully connected 64->10", _layer(lambda x: L.Dense(10)(x), (64,))),
         ("depthwise 14x14x16, 3x3, stride 1",
-         _layer(lambda x: L.DepthwiseConv2D(3, padding="same")(x), (14, 14, 16)), 232_927),
+         _layer(lambda x: L.DepthwiseConv2D(3, padding="same")(x), (14, 14, 16))),
     ]
 
 
@@ -126,14 +163,32 @@ int main(void) {{
 
 @dataclass
 class Measured:
-    instructions: list[int]       # per stage, one call
+    instructions: list[int]       # per stage, one call (cycles on pico: see UNITS)
     code_bytes: int               # .text of the kernel objects in the image
     scratch_bytes: int            # kernel scratch planned in the arena
     macs: list[int]
 
 
+def measure_pico(spec: BundleSpec, work: Path) -> Measured:
+    """Cycles per stage call under rp2040js, through `ped profile`'s program (pico-profile)."""
+    from pipeline.firmware_build import PIO_BUILD_DIR
+    from pipeline.profile import measure_model_dir
+
+    gen = work / "gen"
+    plan = generate(spec, gen)
+    res, _ = measure_model_dir("pico", gen)
+    sizes = object_sizes(PIO_BUILD_DIR / "pico-profile" / "firmware.map")
+    code = sum(v["text"] for k, v in sizes.items() if "/ped_kernels/" in k)  # PlatformIO's
+    # library folder for firmware/kernels
+    scratch = int(json.loads((gen / "plan.json").read_text()).get("kernel_scratch_bytes", 0))
+    return Measured([r.cycles for r in res], code, scratch, [s.macs for s in plan.stages])
+
+
 def measure(spec: BundleSpec, target: str, work: Path) -> Measured:
-    """Generate, build for `target` with the firmware's flags, run under QEMU, count."""
+    """Generate, build for `target` with the firmware's flags, run under its emulator, count
+    (instructions on QEMU, cycles on pico)."""
+    if target == "pico":
+        return measure_pico(spec, work)
     gen = work / "gen"
     plan = generate(spec, gen)
     (work / "main.c").write_text(_main_c(len(plan.stages)))
@@ -151,6 +206,18 @@ def measure(spec: BundleSpec, target: str, work: Path) -> Measured:
     code = sum(v["text"] for k, v in sizes.items() if k in kset)
     scratch = int(json.loads((gen / "plan.json").read_text()).get("kernel_scratch_bytes", 0))
     return Measured(instr, code, scratch, [s.macs for s in plan.stages])
+
+
+def _row(head: dict, target: str, cost: int) -> dict:
+    """The cost under its unit's name: "instructions" on QEMU, "cycles" on pico (the other
+    null), plus "unit"."""
+    unit = UNITS[target]
+    return head | {"unit": unit, "instructions": cost if unit == "instructions" else None,
+                   "cycles": cost if unit == "cycles" else None}
+
+
+def _cost(r: dict) -> int:
+    return r["instructions"] if r["unit"] == "instructions" else r["cycles"]
 
 
 def student_bundles(build_dir: Path) -> dict[str, BundleSpec]:
@@ -173,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the results as JSON here")
     args = ap.parse_args(argv)
     targets = [t for t in args.targets.split(",") if t]
-    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+    unknown = [t for t in targets if t not in UNITS]
+    if unknown:
+        print(f"error: unknown target {unknown[0]!r}; use {', '.join(TARGETS)}", file=sys.stderr)
+        return 2
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", *(("node",) if "pico" in targets
+                                                           else ())):
         if not shutil.which(tool):
             print(f"error: {tool} not found; run scripts/bootstrap.sh", file=sys.stderr)
             return 2
@@ -182,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ped-kernels-") as tmp:
         work = Path(tmp)
         layer_specs = []
-        for name, make, ref in _layers():
+        for name, make in _layers():
             if args.only and args.only not in name:
                 continue
             key = re.sub(r"[^a-z0-9]+", "_", name.lower())
@@ -198,17 +270,17 @@ def main(argv: list[str] | None = None) -> int:
             m = read_model(tfl)
             n_out = m.tensors[m.outputs[0]].size
             layer_specs.append((name, BundleSpec(n_out, 0, (StageSpec("stage_01", tfl,
-                                                                      (None,)),)), ref))
-        for i, (name, spec, ref) in enumerate(layer_specs):
+                                                                      (None,)),))))
+        for i, (name, spec) in enumerate(layer_specs):
             for target in targets:
                 d = work / f"l{i}-{target}"
                 d.mkdir()
                 r = measure(spec, target, d)
-                layers_out.append({"name": name, "target": target, "macs": r.macs[0],
-                                   "instructions": r.instructions[0],
-                                   "cmsis_nn_instructions": ref if target == "qemu-m4"
-                                   else None,
-                                   "code_bytes": r.code_bytes, "scratch_bytes": r.scratch_bytes})
+                layers_out.append(_row({"name": name, "target": target, "macs": r.macs[0]},
+                                       target, r.instructions[0])
+                                  | {"cmsis_nn_instructions": CMSIS_NN[name].get(target),
+                                     "code_bytes": r.code_bytes,
+                                     "scratch_bytes": r.scratch_bytes})
         if not args.no_students:
             for ds, spec in student_bundles(args.build_dir).items():
                 for target in targets:
@@ -216,37 +288,36 @@ def main(argv: list[str] | None = None) -> int:
                     d.mkdir()
                     r = measure(spec, target, d)
                     for k, (ins, macs) in enumerate(zip(r.instructions, r.macs, strict=True)):
-                        students_out.append({"dataset": ds, "target": target, "stage": k + 1,
-                                             "instructions": ins, "macs": macs,
-                                             "code_bytes": r.code_bytes,
-                                             "scratch_bytes": r.scratch_bytes})
-    table = Table(title=f"int8 layers, instructions per call (QEMU -icount shift={ICOUNT_SHIFT}, "
-                        "firmware flags -Os)")
-    for col in ("layer", "target", "MACs", "instructions", "instr/MAC", "CMSIS-NN M4",
+                        students_out.append(_row({"dataset": ds, "target": target,
+                                                  "stage": k + 1}, target, ins)
+                                            | {"macs": macs, "code_bytes": r.code_bytes,
+                                               "scratch_bytes": r.scratch_bytes})
+    table = Table(title=f"int8 layers, cost per call (QEMU -icount shift={ICOUNT_SHIFT}: "
+                        "instructions; pico, rp2040js: cycles; firmware flags -Os)")
+    for col in ("layer", "target", "MACs", "cost", "unit", "per MAC", "CMSIS-NN instr",
                 "ours/CMSIS", "code B", "scratch B"):
-        table.add_column(col, justify="left" if col == "layer" else "right")
+        table.add_column(col, justify="left" if col in ("layer", "unit") else "right")
     for r in layers_out:
-        ref = r["cmsis_nn_instructions"]
-        table.add_row(r["name"], r["target"], f"{r['macs']:,}", f"{r['instructions']:,}",
-                      f"{r['instructions'] / r['macs']:.2f}", f"{ref:,}" if ref else "-",
-                      f"{r['instructions'] / ref:.2f}" if ref else "-", str(r["code_bytes"]),
+        ref, cost = r["cmsis_nn_instructions"], _cost(r)
+        table.add_row(r["name"], r["target"], f"{r['macs']:,}", f"{cost:,}", r["unit"],
+                      f"{cost / r['macs']:.2f}", f"{ref:,}" if ref else "-",
+                      f"{cost / ref:.2f}" if ref else "-", str(r["code_bytes"]),
                       str(r["scratch_bytes"]))
     console.print(table)
     if students_out:
-        st = Table(title="students of the runs in --build-dir, instructions per stage call")
-        for col in ("dataset", "target", "stage", "MACs", "instructions", "instr/MAC",
+        st = Table(title="students of the runs in --build-dir, cost per stage call")
+        for col in ("dataset", "target", "stage", "MACs", "cost", "unit", "per MAC",
                     "kernel code B", "scratch B"):
             st.add_column(col, justify="right")
         totals: dict[tuple[str, str], int] = {}
         for r in students_out:
-            totals[(r["dataset"], r["target"])] = totals.get((r["dataset"], r["target"]), 0) \
-                + r["instructions"]
+            key = (r["dataset"], r["target"])
+            totals[key] = totals.get(key, 0) + _cost(r)
             st.add_row(r["dataset"], r["target"], str(r["stage"]), f"{r['macs']:,}",
-                       f"{r['instructions']:,}",
-                       f"{r['instructions'] / max(r['macs'], 1):.2f}", str(r["code_bytes"]),
-                       str(r["scratch_bytes"]))
+                       f"{_cost(r):,}", r["unit"], f"{_cost(r) / max(r['macs'], 1):.2f}",
+                       str(r["code_bytes"]), str(r["scratch_bytes"]))
         for (ds, target), tot in totals.items():
-            st.add_row(ds, target, "all", "", f"{tot:,}", "", "", "")
+            st.add_row(ds, target, "all", "", f"{tot:,}", UNITS[target], "", "", "")
         console.print(st)
     elif not args.no_students:
         console.print(f"no run directories with tflite/stages.json under {args.build_dir}")

@@ -94,6 +94,11 @@ def _rows(values: Iterable[str], per_row: int = 16) -> list[str]:
 def c_array(symbol: str, ctype: str, values: Iterable[int], static: bool = True,
             hex_bytes: bool = False) -> list[str]:
     vals = list(values)
+    if ctype == "ped_requant_t":  # one struct initialiser per 5 values
+        vals = [f"{{{', '.join(map(str, vals[i:i + 5]))}}}" for i in range(0, len(vals), 5)]
+        head = f"{'static ' if static else ''}const {ctype} {symbol}[{max(len(vals), 1)}] " \
+               "PED_ALIGNED16 = {"
+        return [head, *_rows(vals or ["{0}"], 2), "};"]
     fmt = (lambda v: f"0x{v:02x}") if hex_bytes else str
     head = f"{'static ' if static else ''}const {ctype} {symbol}[{max(len(vals), 1)}] " \
            "PED_ALIGNED16 = {"

@@ -16,17 +16,21 @@ class CArray:
     """A `const` array in flash; `suffix` names it within its layer (e.g. "filter")."""
 
     suffix: str
-    ctype: str  # "int8_t" or "int32_t"
+    ctype: str  # "int8_t", "int16_t", "int32_t" or "ped_requant_t" (5 int32 fields each)
     values: tuple[int, ...]
 
     def __post_init__(self) -> None:
-        lo, hi = {"int8_t": (-128, 127), "int32_t": (-(1 << 31), (1 << 31) - 1)}[self.ctype]
+        i32 = (-(1 << 31), (1 << 31) - 1)
+        lo, hi = {"int8_t": (-128, 127), "int16_t": (-(1 << 15), (1 << 15) - 1),
+                  "int32_t": i32, "ped_requant_t": i32}[self.ctype]
+        if self.ctype == "ped_requant_t" and len(self.values) % 5:
+            raise ValueError(f"{self.suffix}: ped_requant_t records have 5 fields")
         if self.values and not (lo <= min(self.values) and max(self.values) <= hi):
             raise ValueError(f"{self.suffix}: value out of range for {self.ctype}")
 
     @property
     def nbytes(self) -> int:
-        return len(self.values) * (1 if self.ctype == "int8_t" else 4)
+        return len(self.values) * {"int8_t": 1, "int16_t": 2}.get(self.ctype, 4)
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,20 @@ def mbqm(x: int, multiplier: int, shift: int) -> int:
     left = max(shift, 0)
     right = max(-shift, 0)
     return rdbp(srdhm(_wrap32(x << left), multiplier), right)
+
+
+def requant_record(multiplier: int, shift: int) -> tuple[int, int, int, int, int]:
+    """(multiplier, shift) -> the kernels' `ped_requant_t` (ped/kernels/simd.h):
+    (multiplier, max(shift, 0) + 1, n = max(-shift, 0), 2^(n-1) or 0, -1 if n else 0)."""
+    n = max(-shift, 0)
+    return (multiplier, max(shift, 0) + 1, n, (1 << n) >> 1, -1 if n else 0)
+
+
+def requant_fast(acc: int, record: tuple[int, int, int, int, int]) -> int:
+    """`ped_requant`'s arithmetic before the zero point (C twin in ped/kernels/simd.h): equal
+    to mbqm(acc, multiplier, shift) while |acc * 2^max(shift, 0)| < 2^30."""
+    m, left, n, rnd, mask = record
+    x = (acc << left) & 0xFFFFFFFF
+    x = x - (1 << 32) if x >= 1 << 31 else x
+    add = rnd + (mask & (-1 if acc < 0 else 0))  # acc's sign: see ped_requant
+    return (add + ((x * m + (1 << 31)) >> 32)) >> n

@@ -203,10 +203,12 @@ def _inputs(p: Problem, stages: list[Stage], reads: list[dict] | tuple, split: s
     return xs
 
 
-def _describe(trial: Trial, t: int) -> str:
+def _describe(trial: Trial, t: int, unit: str) -> str:
+    """One log line per tried candidate; its cost in the board's `cost_unit` (instructions on
+    the emulated boards, cycles on real ones)."""
     rec = trial.cost
     head = (f"round {t}: {trial.candidate.name:<22} {rec.macs:>9,} MACs "
-            f"~{rec.cycles:>10,} cycles ({rec.cycles_source})")
+            f"~{rec.cycles:>10,} {unit} ({rec.cycles_source})")
     if trial.refused:
         return f"{head}  [yellow]refused[/]: {trial.refused}"
     verdict = "[green]accepted[/]" if trial.accepted else "[red]not a weak learner[/]"
@@ -381,7 +383,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         if stages and cfg.growth > 1.0:
             least = cfg.growth * stages[-1].record["cost"]["cycles"]
             cands = [c for c in cands if cost(c, board).cycles >= least]
-        logger = lambda tr_, t=t: log(_describe(tr_, t))  # noqa: E731
+        logger = lambda tr_, t=t: log(_describe(tr_, t, board.cost_unit))  # noqa: E731
         trial = None
         if cfg.bands > 1.0:
             every = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool),

@@ -59,6 +59,8 @@ def test_conv_2d_as_conv1d(golden, n, c, f, k, s, pad, act):
 @SETTINGS
 @given(h=st.integers(3, 9), w=st.integers(1, 9), c=st.integers(1, 5), m=st.integers(1, 2),
        k=st.integers(1, 3), s=st.integers(1, 2), pad=PAD, act=ACT)
+@example(h=5, w=7, c=6, m=1, k=3, s=1, pad="same", act=None)  # a quad + 2 channels
+@example(h=6, w=5, c=5, m=1, k=2, s=2, pad="valid", act="relu6")
 def test_depthwise_conv_2d(golden, h, w, c, m, k, s, pad, act):
     k_w = min(k, w) if pad == "valid" else k
     _check(golden, lambda x: layers.DepthwiseConv2D((k, k_w), strides=s, depth_multiplier=m,
@@ -71,6 +73,9 @@ def test_depthwise_conv_2d(golden, h, w, c, m, k, s, pad, act):
 @given(n=st.integers(1, 48), units=st.integers(1, 16), act=ACT, bias=st.booleans(),
        steps=st.sampled_from([0, 0, 3]))
 @example(n=5, units=4, act=None, bias=True, steps=3)
+@example(n=64, units=10, act=None, bias=True, steps=0)  # 2 groups of 4 + one of 2
+@example(n=13, units=7, act="relu", bias=False, steps=0)
+@example(n=9, units=1, act=None, bias=True, steps=0)
 def test_fully_connected(golden, n, units, act, bias, steps):
     """Dense on a vector, or on a (steps, n) sequence: FULLY_CONNECTED over several rows. (With
     a dynamic batch the converter computes the sequence shape with SHAPE/GATHER ops; `ped

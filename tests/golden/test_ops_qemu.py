@@ -51,6 +51,8 @@ def test_conv1d_qemu(qgolden, n, c, f, k, s, pad, act):
 @given(h=st.integers(3, 9), w=st.integers(1, 9), c=st.integers(1, 9), m=st.integers(1, 2),
        k=st.integers(1, 3), s=st.integers(1, 2), pad=PAD, act=ACT)
 @example(h=6, w=6, c=8, m=1, k=3, s=1, pad="same", act="relu")
+@example(h=5, w=7, c=6, m=1, k=3, s=1, pad="same", act=None)  # a quad + 2 channels
+@example(h=6, w=5, c=5, m=1, k=2, s=2, pad="valid", act="relu6")
 def test_depthwise_conv_2d_qemu(qgolden, h, w, c, m, k, s, pad, act):
     k_w = min(k, w) if pad == "valid" else k
     _check(qgolden, lambda x: layers.DepthwiseConv2D((k, k_w), strides=s, depth_multiplier=m,
@@ -62,6 +64,9 @@ def test_depthwise_conv_2d_qemu(qgolden, h, w, c, m, k, s, pad, act):
 @given(n=st.integers(1, 48), units=st.integers(1, 16), act=ACT, bias=st.booleans(),
        steps=st.sampled_from([0, 0, 3]))
 @example(n=5, units=4, act=None, bias=True, steps=3)
+@example(n=64, units=10, act=None, bias=True, steps=0)  # 2 groups of 4 + one of 2
+@example(n=13, units=7, act="relu", bias=False, steps=0)
+@example(n=9, units=1, act=None, bias=True, steps=0)
 def test_fully_connected_qemu(qgolden, n, units, act, bias, steps):
     shape = (steps, n) if steps else (n,)
     _check(qgolden, lambda x: layers.Dense(units, activation=act, use_bias=bias)(x), shape,

@@ -65,3 +65,48 @@ def test_quantize_multiplier(real, expected):
 def test_round_away_from_zero():
     assert [quant.round_away(v) for v in (0.5, 1.5, -0.5, -2.5, 0.49999999999999994)] == \
         [1, 2, -1, -3, 0]
+
+
+def _requant_cases(rng, n):
+    """(acc, multiplier, shift) inside the inlined requantisation's range, edges included."""
+    out = []
+    for _ in range(n):
+        m, s = quant.quantize_multiplier(float(np.exp(rng.uniform(np.log(1e-9), np.log(60.0)))))
+        lim = (1 << 30) >> max(s, 0)
+        acc = int(rng.integers(-lim + 1, lim)) if rng.random() < 0.5 \
+            else int(rng.integers(-3000, 3000))
+        out.append((acc, m, s))
+    for s in (-31, -20, -1, 0, 1, 5):  # the ends of the range and ties
+        lim = (1 << 30) >> max(s, 0)
+        for acc in (lim - 1, -lim + 1, 0, -1, 1, (1 << 8) + 128, -(1 << 8) - 128):
+            out.append((acc, (1 << 30), s))
+            out.append((acc, (1 << 31) - 1, s))
+    return out
+
+
+def test_requant_fast_equals_mbqm_in_its_range():
+    """The matrix kernels' requantisation (SMMULR form) is TFLM's double rounding, exactly,
+    wherever codegen lets it run (|acc * 2^max(shift,0)| < 2^30)."""
+    rng = np.random.default_rng(7)
+    for acc, m, s in _requant_cases(rng, 20000):
+        assert quant.requant_fast(acc, quant.requant_record(m, s)) == quant.mbqm(acc, m, s), \
+            (acc, m, s)
+
+
+def test_c_requant_matches_python(tmp_path):
+    """ped_requant (ped/kernels/simd.h, the host's plain-C path) against mbqm + zp + clamp."""
+    src = tmp_path / "rq.c"
+    src.write_text('#include "ped/kernels/simd.h"\n'
+                   "int32_t rq(int32_t acc, const ped_requant_t *q, int32_t zo) {\n"
+                   "    return ped_requant(acc, q, zo, -128, 127);\n}\n")
+    so = tmp_path / "librq.so"
+    subprocess.run(["gcc", *CFLAGS, "-O2", "-fPIC", "-shared", f"-I{INCLUDE_DIR}", str(src),
+                    "-o", str(so)], check=True)
+    fn = ctypes.CDLL(str(so)).rq
+    fn.restype = ctypes.c_int32
+    fn.argtypes = [ctypes.c_int32, ctypes.POINTER(ctypes.c_int32 * 5), ctypes.c_int32]
+    rng = np.random.default_rng(8)
+    for acc, m, s in _requant_cases(rng, 5000):
+        zo = int(rng.integers(-128, 128))
+        rec = (ctypes.c_int32 * 5)(*quant.requant_record(m, s))
+        assert fn(acc, ctypes.byref(rec), zo) == max(-128, min(127, quant.mbqm(acc, m, s) + zo))

@@ -6,7 +6,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from pipeline.codegen.quant import activation_range, quantize_multiplier
+from pipeline.codegen.quant import activation_range, quantize_multiplier, requant_record
 from pipeline.codegen.reader import Model, Operator, Tensor
 from pipeline.errors import PedError
 
@@ -117,3 +117,32 @@ def pack_groups(rows: np.ndarray, row_len: int, group: int = 2) -> np.ndarray:
     padded = np.zeros((-(-n // group) * group, row_len), dtype=np.int64)
     padded[:n, :k] = rows
     return padded.reshape(-1, group, row_len // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def check_requant_range(model: Model, op: Operator, bias: Tensor | None, rows: np.ndarray,
+                        input_zero_point: int, shifts: tuple[int, ...]) -> None:
+    """The inlined requantisation of the matrix kernels (`ped_requant` in ped/kernels/simd.h)
+    is exact while |acc * 2^max(shift, 0)| < 2^30. Bound acc per output channel from its
+    weights (`rows`: [channels, taps]) and bias: |bias| + (128 + |zp|) * sum |w| covers both
+    forms the kernels accumulate (bias + sum w (x - zp), and the folded bias + sum w x)."""
+    n = rows.shape[0]
+    b = np.zeros(n, dtype=np.int64) if bias is None \
+        else np.abs(bias.data.reshape(-1).astype(np.int64))
+    bound = b + (128 + abs(int(input_zero_point))) * np.abs(rows.astype(np.int64)).sum(axis=1)
+    left = np.array([max(s, 0) for s in shifts] * (n // len(shifts)), dtype=np.int64)
+    bad = np.nonzero(bound * (np.int64(1) << left) >= np.int64(1) << 30)[0]
+    if bad.size:
+        ch = int(bad[0])
+        fail(model, op, f"output channel {ch}: the accumulator can reach {int(bound[ch])} "
+                        f"(bias {int(b[ch])}), beyond the 2^30 the int8 kernels' "
+                        "requantisation is exact for (a bias far larger than the channel's "
+                        "weights allow; retrain with the bias regularised)")
+
+
+def requant_records(mults: tuple[int, ...], shifts: tuple[int, ...], n: int) -> tuple[int, ...]:
+    """`ped_requant_t` records (ped/kernels/quant_math.h) for n channels, flattened; one
+    (multiplier, shift) pair is repeated for every channel."""
+    pairs = list(zip(mults, shifts, strict=True))
+    if len(pairs) == 1:
+        pairs *= n
+    return tuple(v for m, s in pairs for v in requant_record(m, s))

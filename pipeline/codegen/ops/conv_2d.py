@@ -35,6 +35,8 @@ def lower(model: Model, op: Operator) -> Kernel:
     if groups == 1:
         # packed for ped_conv_2d: each channel's taps in order, zero-padded to a multiple of 4
         col_len = -(-ksize // 4) * 4
+        c.check_requant_range(model, op, bias, filt.data.reshape(out_c, ksize),
+                              inp.zero_point, shifts)
         packed = c.pack_groups(filt.data.reshape(out_c, ksize), col_len, 2)
     else:
         col_len, packed = ksize, filt.data
@@ -48,18 +50,20 @@ def lower(model: Model, op: Operator) -> Kernel:
         ("input_offset", Int(-inp.zero_point)), ("output_offset", Int(out.zero_point)),
         ("act_min", Int(lo)), ("act_max", Int(hi)), ("col_len", Int(col_len)),
         ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(packed)))),
-        ("bias", ArrayRef(CArray("bias", "int32_t", c.ints(bias.data) if bias is not None
-                                 else (0,) * out_c))),
-        ("bias_eff", ArrayRef(None if groups == 1 else CArray("bias_eff", "int32_t",
-            c.folded_bias(model, op, bias, filt.data.astype(np.int64).sum(axis=(1, 2, 3)),
-                          inp.zero_point)))),
-        ("multiplier", ArrayRef(CArray("multiplier", "int32_t", mults))),
-        ("shift", ArrayRef(CArray("shift", "int32_t", shifts))),
+        ("bias", ArrayRef(None if groups == 1 else CArray(
+            "bias", "int32_t", c.ints(bias.data) if bias is not None else (0,) * out_c))),
+        ("bias_eff", ArrayRef(CArray("bias_eff", "int32_t", c.folded_bias(
+            model, op, bias, filt.data.astype(np.int64).sum(axis=(1, 2, 3)),
+            inp.zero_point)))),
+        ("multiplier", ArrayRef(None if groups == 1 else CArray("multiplier", "int32_t", mults))),
+        ("shift", ArrayRef(None if groups == 1 else CArray("shift", "int32_t", shifts))),
+        ("requant", ArrayRef(None if groups > 1 else CArray(
+            "requant", "ped_requant_t", c.requant_records(mults, shifts, out_c)))),
     )
     macs = out_h * out_w * out_c * k_h * k_w * f_ic
     if groups > 1:
         return Kernel("conv_2d_grouped", "ped_conv_2d_params_t", fields, (inp.index,),
                       (out.index,), op.index, macs)
-    # scratch: two int16 columns (PED_CONV_2D_SCRATCH_BYTES in ped/kernels/conv_2d.h)
+    # scratch: two int8 columns (PED_CONV_2D_SCRATCH_BYTES in ped/kernels/conv_2d.h)
     return Kernel("conv_2d", "ped_conv_2d_params_t", fields, (inp.index,), (out.index,),
-                  op.index, macs, scratch_bytes=2 * 2 * col_len)
+                  op.index, macs, scratch_bytes=2 * col_len)

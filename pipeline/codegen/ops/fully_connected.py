@@ -30,20 +30,28 @@ def lower(model: Model, op: Operator) -> Kernel:
     if len(filt.scales) not in (1, units):
         c.fail(model, op, f"weights have {len(filt.scales)} scales for {units} units")
     mults, shifts = c.channel_multipliers(model, op, inp, filt, out, n)
+    c.check_requant_range(model, op, bias, filt.data.reshape(units, depth), inp.zero_point,
+                          shifts)
     fused = o.fusedActivationFunction if o is not None else 0
     lo, hi = c.act_range(model, op, fused, out)
     batches = inp.size // depth
     row_len = -(-depth // 4) * 4  # rows zero-padded to whole words for the kernel
-    packed = c.pack_groups(filt.data.reshape(units, depth), row_len, 4)
+    rows = filt.data.reshape(units, depth)
+    quads = (units + 1) // 4  # groups of 4; 1-2 units left over make a group of 2
+    padded = 4 * quads + (2 if units > 4 * quads else 0)
+    packed = np.concatenate([c.pack_groups(rows[:4 * quads], row_len, 4),
+                             c.pack_groups(rows[4 * quads:], row_len, 2)])
+    pad = padded - units
     fields = (
         ("batches", Int(batches)), ("depth", Int(depth)), ("units", Int(units)),
         ("output_offset", Int(out.zero_point)), ("act_min", Int(lo)), ("act_max", Int(hi)),
-        ("per_channel", Int(1 if per_channel else 0)), ("row_len", Int(row_len)),
+        ("row_len", Int(row_len)),
         ("filter", ArrayRef(CArray("filter", "int8_t", c.ints(packed)))),
         ("bias", ArrayRef(CArray("bias", "int32_t", c.folded_bias(
-            model, op, bias, filt.data.astype(np.int64).sum(axis=1), inp.zero_point)))),
-        ("multiplier", ArrayRef(CArray("multiplier", "int32_t", mults))),
-        ("shift", ArrayRef(CArray("shift", "int32_t", shifts))),
+            model, op, bias, filt.data.astype(np.int64).sum(axis=1), inp.zero_point)
+            + (0,) * pad))),
+        ("requant", ArrayRef(CArray("requant", "ped_requant_t",
+                                    c.requant_records(mults, shifts, units) + (0,) * 5 * pad))),
     )
     return Kernel("fully_connected", "ped_fully_connected_params_t", fields, (inp.index,),
                   (out.index,), op.index, batches * units * depth)

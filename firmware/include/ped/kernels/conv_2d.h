@@ -6,15 +6,18 @@
  * the taps inside the input of f * (x - zp). Everything is validated at codegen; the kernels
  * only assert.
  *
- * ped_conv_2d (groups == 1, any stride/dilation/padding): per pair of output pixels it
- * gathers each pixel's taps as int16 (x - zp, 0 outside the input: "im2col") into `scratch`
- * (PED_CONV_2D_SCRATCH_BYTES(col_len) bytes, 4-aligned, planned in the arena by codegen),
- * then computes 2 output channels x 2 pixels per pass over the packed filter, which codegen
+ * ped_conv_2d (groups == 1, any stride/dilation/padding): per pair of output pixels it takes
+ * each pixel's taps in filter order (k_h, k_w, in_c) as int8: straight from the input when
+ * they are one contiguous run inside it (1xK filters, so Conv1D, away from the borders), else
+ * copied ("im2col") into `scratch` with the input zero point outside the input
+ * (PED_CONV_2D_SCRATCH_BYTES(col_len) bytes, planned in the arena by codegen). `bias_eff`
+ * = bias - zp * sum of the channel's filter makes those zp taps contribute exactly what
+ * TFLM skips. Then 2 output channels x 2 pixels per pass over the packed filter, which codegen
  * laid out in the inner loop's order: channel pairs (an odd last channel paired with zeros),
- * and within a pair, for every 4 taps (tap order k_h, k_w, in_c; zero-padded to col_len, a
- * multiple of 4) 4 weights of the first channel then 4 of the second: [ceil(out_c/2)]
- * [col_len/4][2][4]. DSP cores: SXTB16 + SMLAD, two MACs per instruction; others: the same
- * blocking in plain C. Requantisation is inlined.
+ * and within a pair, for every 4 taps (zero-padded to col_len, a multiple of 4) 4 weights of
+ * the first channel then 4 of the second: [ceil(out_c/2)][col_len/4][2][4]. DSP cores:
+ * SXTB16 + SMLAD, two MACs per instruction; others: the same blocking in plain C.
+ * Requantisation is inlined (`requant`, one record per channel).
  *
  * ped_conv_2d_grouped (groups > 1): filter [out_c][k_h][k_w][in_c / groups] unpadded, and
  * `bias_eff` = bias - zp * sum of the channel's filter (interior outputs are plain dot
@@ -25,7 +28,9 @@
 
 #include <stdint.h>
 
-#define PED_CONV_2D_SCRATCH_BYTES(col_len) (2u * 2u * (uint32_t)(col_len))
+#include "ped/kernels/quant_math.h"
+
+#define PED_CONV_2D_SCRATCH_BYTES(col_len) (2u * (uint32_t)(col_len))
 
 typedef struct {
     int32_t in_h, in_w, in_c;
@@ -37,10 +42,11 @@ typedef struct {
     int32_t act_min, act_max;      /* fused activation, in output units */
     int32_t col_len;               /* ped_conv_2d: filter row length (k_h*k_w*in_c rounded up to 4) */
     const int8_t *filter;
-    const int32_t *bias;           /* out_c values: the model's bias (zeros when none) */
-    const int32_t *bias_eff;       /* grouped only: bias - zp * sum of the channel's filter */
-    const int32_t *multiplier;     /* out_c values */
-    const int32_t *shift;          /* out_c values */
+    const int32_t *bias;           /* grouped only: the model's bias (zeros when none) */
+    const int32_t *bias_eff;       /* out_c values: bias - zp * sum of the channel's filter */
+    const int32_t *multiplier;     /* grouped only: out_c values */
+    const int32_t *shift;          /* grouped only: out_c values */
+    const ped_requant_t *requant;  /* ped_conv_2d: out_c records (ped/kernels/quant_math.h) */
 } ped_conv_2d_params_t;
 
 void ped_conv_2d(const ped_conv_2d_params_t *p, const int8_t *input, int8_t *output,

@@ -18,6 +18,16 @@
 extern "C" {
 #endif
 
+/* One channel's (multiplier, shift) in the form the matrix kernels' inlined requantisation
+   (ped_requant in ped/kernels/simd.h, where the arithmetic is explained) applies. */
+typedef struct {
+    int32_t multiplier;   /* in [2^30, 2^31), or 0 */
+    int32_t left;         /* max(shift, 0) + 1: the SMMULR form multiplies 2x */
+    int32_t right;        /* n = max(-shift, 0) */
+    int32_t round;        /* 2^(n-1), 0 for n = 0 */
+    int32_t neg_mask;     /* -1 for n >= 1, 0 for n = 0 */
+} ped_requant_t;
+
 /* round(a * b / 2^31) with ties away from zero; INT32_MIN * INT32_MIN saturates to INT32_MAX. */
 int32_t ped_srdhm(int32_t a, int32_t b);
 

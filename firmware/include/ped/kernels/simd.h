@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "ped/kernels/quant_math.h"
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && defined(__ARM_FEATURE_SIMD32)
 #define PED_KERNELS_DSP 1
 #include <arm_acle.h>
@@ -46,22 +48,37 @@ PED_ALWAYS_INLINE int32_t ped_sxtb16_lo(uint32_t w) { return __sxtb16((int32_t)w
 #endif
 
 /*
- * x * M for M = (multiplier, shift) as in quant_math.h, inlined: TFLM's
- * MultiplyByQuantizedMultiplier, bit for bit the same as ped_mbqm (multiplier >= 0, so the
- * INT32_MIN * INT32_MIN saturation of ped_srdhm cannot occur). Then + zero point, clamped.
+ * The inlined requantisation of the matrix kernels: TFLM's double-rounding
+ * MultiplyByQuantizedMultiplier (ped_mbqm in quant_math.h) bit for bit, then + zero point,
+ * clamped. Codegen turns each channel's (multiplier, shift) into a ped_requant_t
+ * (pipeline/codegen/quant.py `requant_record`, its Python twin `requant_fast`) and checks the
+ * precondition |acc * 2^max(shift, 0)| < 2^30 (`check_requant_range` in
+ * pipeline/codegen/ops/common.py). Within it both roundings are a few instructions:
+ *  - ped_srdhm(x, m) = floor((x * m + 2^30) / 2^31) for every x and m >= 0 (its ties-away
+ *    nudge and truncating division agree with this floor on both signs)
+ *    = floor((2x * m + 2^31) / 2^32): one SMMULR of 2x (no overflow: |2x| < 2^31);
+ *  - ped_rdbp(h, n) = (h + 2^(n-1) - (h < 0)) >> n (arithmetic) for n >= 1, no overflow as
+ *    |h| <= 2^30; h for n = 0 (neg_mask 0 drops the sign term, round is 0).
  */
-PED_ALWAYS_INLINE int8_t ped_requant(int32_t acc, int32_t multiplier, int32_t shift,
-                                 int32_t out_offset, int32_t lo, int32_t hi) {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    const int64_t ab = (int64_t)x * multiplier;
-    const int64_t t = ab + (ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30)));
-    /* division by 2^31 truncating toward zero, as the reference's C division does */
-    const int32_t h = (int32_t)((t >= 0 ? t : t + (((int64_t)1 << 31) - 1)) >> 31);
-    const int32_t mask = (int32_t)(((uint32_t)1 << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
-    int32_t v = (h >> right) + ((h & mask) > threshold ? 1 : 0) + out_offset;
+
+/* add + floor((x * multiplier + 2^31) / 2^32) (SMMLAR) */
+PED_ALWAYS_INLINE int32_t ped_smmlar(int32_t x, int32_t multiplier, int32_t add) {
+#if PED_KERNELS_DSP
+    int32_t r;
+    __asm("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(multiplier), "r"(add));
+    return r;
+#else
+    return add + (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
+/* The sign term is taken from acc rather than h: they agree except where h = 0, and there
+   (2^(n-1) - 1) >> n is 0 as well. */
+PED_ALWAYS_INLINE int8_t ped_requant(int32_t acc, const ped_requant_t *q, int32_t out_offset,
+                                     int32_t lo, int32_t hi) {
+    const int32_t add = q->round + (q->neg_mask & (acc >> 31));
+    int32_t v = (ped_smmlar((int32_t)((uint32_t)acc << q->left), q->multiplier, add)
+                 >> q->right) + out_offset;
     v = v < lo ? lo : v;
     return (int8_t)(v > hi ? hi : v);
 }
