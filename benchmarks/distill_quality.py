@@ -48,20 +48,27 @@ from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 
-# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one,
-# which is "fm" (every lever on). "paper" is the first implementation (every lever of issue
-# #12 off); "paper+X" adds one lever.
+# Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
+# (every lever on: "fm" + the joint fine-tune + fresh candidates); "fm" = function matching,
+# cosine edge, line search, alpha refit and bands (the previous default, without the joint
+# fine-tune, the monotone test or fresh candidates). "paper" is the first implementation
+# (every lever of issue #12 off); "paper+X" adds one lever.
 PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
-         "bands": 0.0, "small_seeds": 1}
+         "bands": 0.0, "small_seeds": 1, "joint_epochs": 0, "monotone": False,
+         "fresh": False}
 LEVERS = {"views": {"views": 2}, "edge": {"edge": "cosine", "line_search": True},
           "corrective": {"line_search": True, "corrective": True},
-          "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True}}
+          "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True},
+          "joint": {"joint_epochs": 20, "monotone": True},
+          "fresh": {"fresh": True, "monotone": True}}
 CONFIGS: dict[str, dict] = {
     "default": {},
     "paper": PAPER,
     **{f"paper+{k}": PAPER | v for k, v in LEVERS.items()},
     "fm": PAPER | LEVERS["views"] | LEVERS["edge"] | LEVERS["corrective"] | LEVERS["bands"],
 }
+CONFIGS["fm+joint"] = CONFIGS["fm"] | LEVERS["joint"]
+CONFIGS["fm+fresh"] = CONFIGS["fm"] | LEVERS["fresh"]
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
 RESULT_VERSION = 1
@@ -135,8 +142,10 @@ def _tflm_prefix_accuracy(students: Path, x_rep: np.ndarray, x: np.ndarray, y: n
             for w in weights]
 
 
-def job(run: str, seed: int, config: str, stages: int, epochs: int | None) -> dict:
-    """Train and score one (run, seed, config); cached in its result.json."""
+def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
+        cached_only: bool = False) -> dict | None:
+    """Train and score one (run, seed, config); cached in its result.json. With `cached_only`
+    a job not finished before is not run (None)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from pipeline.data.prepare import Dataset
     from pipeline.distill.run import distill_run
@@ -156,6 +165,8 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None) -> di
                     (out / "metrics.json").read_text()), saved)
                 res_path.write_text(json.dumps(saved, indent=2))
             return saved
+    if cached_only:
+        return None
     t0, c0 = time.time(), time.process_time()
     ds = Dataset.load(root / "data" / "dataset")
     with np.load(root / "teacher" / "logits.npz") as z:
@@ -376,21 +387,28 @@ def main() -> int:
     ap.add_argument("--datasets", default="watch,fsdd,mnist5k,digits")
     ap.add_argument("--seeds", default="3", help="a count N (seeds 0..N-1) or a comma list")
     ap.add_argument("--folds", type=int, default=3, help="watch subject folds")
-    ap.add_argument("--stages", type=int, default=4)
+    ap.add_argument("--stages", type=int, default=3)
     ap.add_argument("--config", default="default", help=f"one of {', '.join(CONFIGS)}")
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None, help="write the aggregate here")
     ap.add_argument("--engine", choices=("auto", "ray", "inprocess"), default="auto")
     ap.add_argument("--address", default=None, help="Ray cluster address (implies Ray)")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="run nothing: aggregate the jobs that finished before")
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
-    for run in runs:  # teachers: seed 0, shared by every seed's students
+    for run in runs if not args.cached_only else []:  # teachers: seed 0, shared by seeds
         ensure_fold_recipe(run)
         ped("teacher", "-d", run)
+    # seed-major: every run's seed 0 first, so a partial benchmark covers every dataset
     specs = [(run, s, args.config, args.stages, args.student_epochs)
-             for run in runs for s in seeds]
-    results = run_jobs(specs, args.engine, args.address)
+             for s in seeds for run in runs]
+    if args.cached_only:
+        results = [r for r in (job(*spec, cached_only=True) for spec in specs) if r]
+        print(f"{len(results)} of {len(specs)} jobs finished; aggregating those")
+    else:
+        results = run_jobs(specs, args.engine, args.address)
     doc = aggregate(results)
     doc["command"] = " ".join(sys.argv)
     doc["config"] = {"name": args.config, "overrides": CONFIGS[args.config]}

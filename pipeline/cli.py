@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bands", type=float, default=None,
                    help="FIND-WL over cost bands growing by this factor (0: first weak "
                         "learner from the previous stage's cost)")
+    p.add_argument("--joint-epochs", type=int, default=None,
+                   help="epochs of the joint fine-tune of all students after each round "
+                        "(0: off; no prefix may lose val accuracy)")
     p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
@@ -368,7 +371,8 @@ def _distill_config(args: argparse.Namespace):
     cfg = DistillConfig()
     given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
                                                   "eta", "seed", "growth", "views", "edge",
-                                                  "line_search", "corrective", "bands")}
+                                                  "line_search", "corrective", "bands",
+                                                  "joint_epochs")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

@@ -135,3 +135,49 @@ def test_band_search_trains_spread_candidates_and_keeps_the_best_gain():
     none = find_wl_band(cands, board, lo, hi, train, lambda e, r: False, lambda e, r: 0.0,
                         per_band=2, seeds=lambda rec: 1)
     assert none is None
+
+
+def _joint_case(seed: int = 0):
+    """Two connected vector students (zero output layers: F_k = 0 before the step) on a
+    separable 3-class problem whose teacher logits are the class one-hots."""
+    from pipeline.distill.pool import FeatureRef, build_student
+
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, 4)) * 3
+
+    def split(n):
+        y = rng.integers(0, 3, n)
+        x = (centres[y] + rng.normal(size=(n, 4))).astype(np.float32)
+        return x, (np.eye(3)[y] * 3 - 1).astype(np.float64), y
+
+    s1 = build_student(Candidate(Arch("vector", (6,)), (4,), 3, 1))
+    s2 = build_student(Candidate(Arch("vector", (6,)), (4,), 3, 2, (FeatureRef(1, 1, (6,)),)))
+    return [s1, s2], [[], [1]], split(256), split(128)
+
+
+@pytest.mark.slow
+def test_joint_fine_tune_keeps_every_prefix_and_restores_on_failure():
+    from pipeline.distill.corrective import finetune_jointly
+
+    models, reads, (xf, gf, yf), (xv, gv, yv) = _joint_case()
+    before = [w.copy() for m in models for w in m.get_weights()]
+    # a learning rate of 50 wrecks the students: no epoch passes the guard, nothing changes
+    bad = finetune_jointly(models, reads, [1.5, 1.5], xf, gf, yf, xv, gv, yv, 0.6, 0.1, 0.01,
+                           3, 50.0, 64, 3, seed=0)
+    after = [w for m in models for w in m.get_weights()]
+    assert not bad.accepted and bad.best_epoch == 0
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True))
+    assert all(u >= v for u, v in zip(bad.val_accuracy_after, bad.val_accuracy_before,
+                                      strict=True))
+    # a sane one learns (F_k = 0 scores 1/3 at best before) and no prefix loses on val
+    good = finetune_jointly(models, reads, [1.5, 1.5], xf, gf, yf, xv, gv, yv, 0.6, 0.1,
+                            0.01, 15, 1e-2, 64, 3, seed=0)
+    assert good.accepted and good.best_epoch >= 1
+    assert good.objective_after < good.objective_before
+    assert all(u >= v for u, v in zip(good.val_accuracy_after, good.val_accuracy_before,
+                                      strict=True))
+    assert good.val_accuracy_after[-1] > 0.9
+    # the students themselves were trained in place: their own outputs give those accuracies
+    y1, f1 = models[0].predict(xv, verbose=0)
+    y2, _ = models[1].predict([xv, f1], verbose=0)
+    assert prefix_accuracies([y1, y2], [1.5, 1.5], yv) == good.val_accuracy_after

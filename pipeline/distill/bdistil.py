@@ -29,9 +29,28 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
 - `line_search`: alpha_t = argmin over a in [0, B] (grid B/20) of the val KD potential
   Phi(F_{t-1} + a y_t) (game.kd_potential), and a candidate is a weak learner only if also
   alpha_t > 0 and the relative val gain (Phi(F_{t-1}) - Phi(F_t)) / Phi(F_{t-1}) >= min_gain:
-  a stage that does not help held-out data is never added.
+  a stage that does not help held-out data is never added. With `monotone` (default) F_t's
+  val accuracy must also be >= F_{t-1}'s (ties allowed), so the anytime curve on val never
+  goes down.
 - `corrective`: after each round every alpha is refit on the anytime objective sum_k Phi(F_k)
   on val (corrective.py), kept only if no prefix's val accuracy drops.
+- `joint_epochs` > 0: before that refit, from round 2, every student is fine-tuned jointly on
+  the anytime loss (the mean over prefixes of what residual_kd minimises) on the fit split
+  (corrective.finetune_jointly: lr `joint_lr`, the epoch with the best val anytime objective
+  among those where no prefix's val accuracy drops, else nothing changes). GrowNet's "fully
+  corrective step": the greedy rounds freeze every earlier student, so a round can only add.
+- `fresh` (with bands, rounds >= 2): each band candidate is trained twice, on the residual
+  objective against the adversary's example weights and "fresh", on the teacher alone (plain
+  KD from an empty ensemble, uniform weights, still reading the connection); both face the same
+  weak-learning test (edge against the adversary, line-searched alpha, val gain, monotone),
+  and the best val gain is the stage. A fresh student predicts the teacher rather than a
+  correction, so its line search is over (beta, alpha): F_t = beta F_{t-1} + alpha y_t,
+  beta in [0.3, 1] (every earlier alpha is multiplied by beta, which keeps every earlier
+  prefix's argmax), and its edge is the cosine of the change beta F + alpha y - F. A fitted
+  residual is a low-variance target only when the earlier stages' errors on new inputs look
+  like their errors on the fit split; under subject shift (watch) an independently fitted
+  student's errors are the more useful correction, which is what RESCHED exploits. The stage
+  record says which (`fit_to`, `beta`).
 - `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
   best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
   without line_search) wins (findwl.find_wl_band).
@@ -49,7 +68,7 @@ import numpy as np
 from pipeline.boards import DEFAULT_BOARD, load_board
 from pipeline.data.prepare import SPLITS, Dataset
 from pipeline.distill import ensemble as io
-from pipeline.distill.corrective import refit_alphas
+from pipeline.distill.corrective import finetune_jointly, refit_alphas
 from pipeline.distill.cost import cost
 from pipeline.distill.findwl import Trial, band, find_wl, find_wl_band, make_pool
 from pipeline.distill.game import (
@@ -99,7 +118,11 @@ class DistillConfig:
     edge: str = "cosine"  # weak-learning test: "normalised" (game.edge) | "cosine"
     line_search: bool = True  # alpha_t by line search on val; accept needs gain >= min_gain
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
+    monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
+    fresh: bool = True  # bands, rounds >= 2: also train each candidate on the teacher alone
     corrective: bool = True  # refit every alpha on val after each round (guarded)
+    joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
+    joint_lr: float = 1e-3
     bands: float = 2.0  # rho > 1: FIND-WL over cost bands [m rho^(t-1), m rho^t); 0 = off
     per_band: int = 2  # candidates trained per band
     small_seeds: int = 1  # seeds tried per candidate under small_macs (best kept)
@@ -191,14 +214,19 @@ def _describe(trial: Trial, t: int, unit: str) -> str:
     verdict = "[green]accepted[/]" if trial.accepted else "[red]not a weak learner[/]"
     extra = ""
     if isinstance(trial.result, tuple) and len(trial.result) > 3:
-        extra = f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
+        extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
+                 f"  val acc {100 * trial.result[4]:.1f}%"
+                 + (f"  (fresh, beta {trial.result[6]:.2f})" if trial.result[5] == "fresh"
+                    else ""))
     return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
 
 
-def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray,
-                    y_val: np.ndarray) -> tuple[float, float]:
-    """alpha in [0, B] (grid B/20) minimising the val KD potential of F + alpha y, and the
-    relative gain (Phi(F) - Phi(F + alpha y)) / Phi(F) it gives."""
+def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray, y_val: np.ndarray,
+                    betas: tuple[float, ...] = (1.0,)) -> tuple[float, float, float]:
+    """(alpha, beta, gain): alpha in [0, B] (grid B/20) and beta in `betas` minimising the val
+    KD potential of beta F + alpha y, and the relative gain (Phi(F) - Phi(beta F + alpha y)) /
+    Phi(F). beta < 1 shrinks every earlier stage's weight alike, which leaves the argmax of
+    every earlier prefix unchanged."""
     g, lab = p.g["val"], p.y["val"]
 
     def phi(f):
@@ -206,9 +234,12 @@ def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray,
 
     base = phi(f_val)
     grid = cfg.bound * np.arange(21) / 20
-    vals = [phi(f_val + a * y_val) for a in grid]
-    i = int(np.argmin(vals))
-    return float(grid[i]), float((base - vals[i]) / max(base, 1e-12))
+    vals = [(phi(b * f_val + a * y_val), -b, a) for b in betas for a in grid]
+    v, nb, a = min(vals)
+    return float(a), float(-nb), float((base - v) / max(base, 1e-12))
+
+
+BETAS = tuple(round(0.3 + 0.05 * i, 2) for i in range(15))  # 0.3 .. 1.0: fresh stages
 
 
 def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray]) -> None:
@@ -221,6 +252,35 @@ def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray
         st.record["val_accuracy"] = p.accuracy(f["val"], "val")
         st.record["test_accuracy"] = p.accuracy(f["test"], "test")
         st.record["val_residual"] = residual_norm(p.g["val"], f["val"])
+
+
+def _joint_step(p: Problem, cfg: DistillConfig, stages: list[Stage], f: dict[str, np.ndarray],
+                t: int, log: Callable[[str], None]) -> bool:
+    """The joint corrective step (corrective.finetune_jointly) on the fit split, guarded on
+    val; when kept (True), every stage's outputs and every prefix's record are recomputed."""
+    fix = finetune_jointly(
+        [x.model for x in stages], [[r["from_stage"] for r in x.record["inputs"][1:]]
+                                    for x in stages],
+        [x.record["alpha"] for x in stages], p.x[FIT], p.g[FIT], p.y[FIT], p.x["val"],
+        p.g["val"], p.y["val"], cfg.temperature, cfg.ce_weight, cfg.mu, cfg.joint_epochs,
+        cfg.joint_lr, cfg.solver.batch_size, cfg.solver.patience, cfg.seed * 7919 + 31 * t,
+        cfg.monotone and cfg.line_search)
+    accs = " / ".join(f"{100 * v:.1f}" for v in fix.val_accuracy_after)
+    before = " / ".join(f"{100 * v:.1f}" for v in fix.val_accuracy_before)
+    verdict = f"kept epoch {fix.best_epoch}" if fix.accepted else "not kept"
+    log(f"round {t}: joint fine-tune {verdict} of {fix.epochs}: sum_k Phi(F_k) "
+        f"{fix.objective_before:.4f} -> {fix.objective_after:.4f}, "
+        f"val prefixes {before} -> {accs}%")
+    if not fix.accepted:
+        return False
+    done: list[Stage] = []
+    for st in stages:
+        for s in ALL:
+            st.y[s], st.feature[s] = predict(st.model,
+                                             _inputs(p, done, st.record["inputs"][1:], s))
+        done.append(st)
+    _refresh_accuracies(p, stages, f)
+    return True
 
 
 def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path,
@@ -275,33 +335,48 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         loss_fn = make_loss(cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight,
                             cfg.mu, cfg.eta, potential_scale(r_fit, cfg.eta))
         tr = {s: pack_targets(p.g[s], f[s], p.y[s], n_cls) for s in (FIT, "val")}
+        # fresh variant (cfg.fresh, rounds >= 2): the same candidate trained on the teacher alone
+        tr0 = {s: pack_targets(p.g[s], np.zeros_like(f[s]), p.y[s], n_cls) for s in (FIT, "val")}
+        n_var = 2 if cfg.fresh and t > 1 else 1
         xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
 
-        def train(c: Candidate, rep: int = 0, t=t, tr=tr, xs=xs, w=w, r_fit=r_fit,
-                  adv_val=adv_val, loss_fn=loss_fn):
+        def train(c: Candidate, rep: int = 0, t=t, tr=tr, tr0=tr0, xs=xs, w=w, r_fit=r_fit,
+                  adv_val=adv_val, loss_fn=loss_fn, n_var=n_var):
+            """rep = n_var * seed_rep + variant; variant 1 = fresh (teacher alone)."""
             idx = pool.index(c.arch)
-            model, epochs = fit_candidate(c, loss_fn, xs[FIT], tr[FIT], w, xs["val"],
-                                          tr["val"], cfg.solver,
-                                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep)
+            fresh, rep = rep % n_var == 1, rep // n_var
+            tt, ww = (tr0, None) if fresh else (tr, w)
+            model, epochs = fit_candidate(c, loss_fn, xs[FIT], tt[FIT], ww, xs["val"],
+                                          tt["val"], cfg.solver,
+                                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep
+                                          + 50_021 * fresh)
             y_val, _ = predict(model, xs["val"])
-            gain = None
+            gain, beta = None, 1.0
             if cfg.line_search:
-                alpha, gain = _alpha_and_gain(p, cfg, f["val"], y_val)
+                alpha, beta, gain = _alpha_and_gain(p, cfg, f["val"], y_val,
+                                                    BETAS if fresh else (1.0,))
             elif cfg.objective == "residual_kd":
                 alpha = cfg.bound
             else:
                 y_fit, _ = predict(model, xs[FIT])
                 alpha = line_search_alpha(r_fit, y_fit, cfg.bound, cfg.eta)
-            e = cosine_edge(adv_val, y_val) if cfg.edge == "cosine" else \
-                edge(adv_val, alpha * y_val, cfg.bound)
+            step = alpha * y_val + (beta - 1.0) * f["val"]  # what the stage changes in F
+            e = cosine_edge(adv_val, step if fresh else y_val) if cfg.edge == "cosine" else \
+                edge(adv_val, step, cfg.bound)
             if gain is None:
                 return e, (model, alpha, epochs)
-            return e, (model, alpha, epochs, gain)
+            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + step, "val"),
+                       "fresh" if fresh else "residual", beta)
 
-        def accepts(e: float, res) -> bool:
+        acc_prev = p.accuracy(f["val"], "val") if stages else 0.0
+
+        def accepts(e: float, res, acc_prev=acc_prev) -> bool:
             if e < cfg.gamma:
                 return False
-            return len(res) < 4 or (res[1] > 0 and res[3] >= cfg.min_gain)
+            if len(res) < 4:
+                return True
+            return res[1] > 0 and res[3] >= cfg.min_gain and \
+                (not cfg.monotone or res[4] >= acc_prev)
 
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
                        key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
@@ -318,7 +393,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 trial = find_wl_band(
                     every, board, lo, hi, train, accepts,
                     lambda e, res: res[3] if len(res) > 3 else e, cfg.per_band,
-                    lambda rec: cfg.small_seeds if rec.macs < cfg.small_macs else 1, logger)
+                    lambda rec, n_var=n_var: n_var * (cfg.small_seeds if rec.macs < cfg.small_macs
+                                                      else 1), logger)
                 if trial is not None:
                     break
         else:
@@ -335,10 +411,13 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             break
         start = pool.index(trial.candidate.arch)
         model, alpha, epochs = trial.result[:3]
+        beta = trial.result[6] if len(trial.result) > 6 else 1.0
+        for x in stages:  # a fresh stage may shrink the earlier ones (same argmax per prefix)
+            x.record["alpha"] *= beta
         st = Stage({}, model, {}, {})
         for s in ALL:
             st.y[s], st.feature[s] = predict(model, _inputs(p, stages, read_desc, s))
-            f[s] = f[s] + alpha * st.y[s]
+            f[s] = beta * f[s] + alpha * st.y[s]
         c = trial.candidate
         st.record = {
             "stage": t, "candidate": c.name, "architecture": c.arch.spec(),
@@ -346,6 +425,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "inputs": [{"role": "x"}, *read_desc],
             "feature_shape": [int(d) for d in model.outputs[1].shape[1:]],
             "edge": trial.edge, "alpha": alpha, "epochs": epochs,
+            "fit_to": trial.result[5] if len(trial.result) > 5 else "residual", "beta": beta,
             "val_gain": trial.result[3] if len(trial.result) > 3 else None,
             "val_accuracy": p.accuracy(f["val"], "val"),
             "test_accuracy": p.accuracy(f["test"], "test"),
@@ -356,10 +436,11 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "round_file": f"stage_{t:02d}.keras",
         }
         stages.append(st)
+        moved = cfg.joint_epochs > 0 and len(stages) > 1 and _joint_step(p, cfg, stages, f, t, log)
         if cfg.corrective and len(stages) > 1:
             fix = refit_alphas([x.y["val"] for x in stages], [x.record["alpha"] for x in stages],
                                p.g["val"], p.y["val"], cfg.bound, cfg.temperature,
-                               cfg.ce_weight)
+                               cfg.ce_weight, cfg.monotone and cfg.line_search)
             verdict = "kept" if fix.accepted else (
                 "no better weights" if fix.objective_after >= fix.objective_before
                 else "rejected (a prefix would lose val accuracy)")
@@ -371,7 +452,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                     x.record["alpha"] = a
                 _refresh_accuracies(p, stages, f)
         io.round_path(out_dir, t).parent.mkdir(parents=True, exist_ok=True)
-        model.save(io.round_path(out_dir, t))
+        for x in stages if moved else [st]:  # the joint step moves earlier students too
+            x.model.save(io.round_path(out_dir, x.record["stage"]))
         io.save_progress(out_dir, resume_key, [s.record for s in stages])
         log(f"round {t}: F_{t} val accuracy {100 * st.record['val_accuracy']:.1f}%, "
             f"residual {st.record['val_residual']:.3f}, alpha {st.record['alpha']:.2f}")
