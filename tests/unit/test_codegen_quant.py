@@ -110,3 +110,22 @@ def test_c_requant_matches_python(tmp_path):
         zo = int(rng.integers(-128, 128))
         rec = (ctypes.c_int32 * 5)(*quant.requant_record(m, s))
         assert fn(acc, ctypes.byref(rec), zo) == max(-128, min(127, quant.mbqm(acc, m, s) + zo))
+
+
+def test_codegen_refuses_accumulators_beyond_the_inlined_requantisation():
+    """check_requant_range lets a layer through only while |acc * 2^max(shift,0)| < 2^30 can
+    hold for every input, and names the channel otherwise."""
+    from types import SimpleNamespace
+
+    from pipeline.codegen.ops.common import check_requant_range
+    from pipeline.errors import PedError
+
+    model = SimpleNamespace(layer_name=lambda op: "t.tflite: operator #0 FULLY_CONNECTED")
+    bias = SimpleNamespace(data=np.array([1 << 29, 5]))
+    rows = np.full((2, 64), 127)            # |acc| <= 2^29 + 128 * 127 * 64 < 2^30
+    check_requant_range(model, None, bias, rows, 0, (0, -3))
+    with pytest.raises(PedError, match="output channel 0"):
+        check_requant_range(model, None, bias, rows, 0, (1, -3))  # x 2^1: beyond 2^30
+    with pytest.raises(PedError, match="output channel 1"):         # per-tensor shift, zp
+        check_requant_range(model, None, SimpleNamespace(data=np.array([0, 1 << 30])),
+                            rows, -128, (0,))
