@@ -12,7 +12,8 @@
  * `filter_packed`, widened to int16 at codegen in the loop's order: per quad of channels
  * (the last padded with zeros), per tap, the weights of channels c, c+2, c+1, c+3 (so
  * that, read as two little-endian words, they are the lanes SXTB16 gives the input):
- * [ceil(in_c/4)][k_h*k_w][4] int16; `requant` holds one record per channel. Taps
+ * [ceil(in_c/4)][k_h*k_w][4] int16, 8-byte aligned (DSP cores read each tap's 4 with one
+ * LDRD; codegen's arrays are 16-byte aligned); `requant` holds one record per channel. Taps
  * outside the input read a pad row of in_c zero points. The offset tables and the pad row
  * live in `scratch` (PED_DEPTHWISE_SCRATCH_BYTES, planned in the arena by codegen; the
  * kernel fills them).
