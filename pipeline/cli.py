@@ -376,8 +376,9 @@ def _distill_config(args: argparse.Namespace):
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)
-    if args.student_epochs:
-        cfg = replace(cfg, solver=replace(cfg.solver, epochs=args.student_epochs))
+    if args.student_epochs:  # a quick run: the joint step gets no more epochs than a student
+        cfg = replace(cfg, solver=replace(cfg.solver, epochs=args.student_epochs),
+                      joint_epochs=min(cfg.joint_epochs, args.student_epochs))
     if cfg.stages < 1:
         raise PedError(f"--stages {cfg.stages} is not a number of stages",
                        "give --stages 1 or more")
