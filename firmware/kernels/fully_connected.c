@@ -29,6 +29,18 @@ typedef struct {
     int32_t depth, zo, lo, hi;
 } fc_input_t;
 
+/* 4 inputs into the 4 accumulators a0..a3 of group_4, then on to the next 4 inputs. */
+#define QUAD_4()         \
+    do {                 \
+        WIDEN_X();       \
+        UNIT(a0, 0);     \
+        UNIT(a1, 1);     \
+        UNIT(a2, 2);     \
+        UNIT(a3, 3);     \
+        x += 4;          \
+        f += 16;         \
+    } while (0)
+
 /* Units u..u+3 (the first n of them stored): their dot products with the input over the
    group's packed weights f, plus bias, requantised into out[0..n). Out of line so that the
    loop has the registers to itself. */
@@ -41,32 +53,12 @@ __attribute__((noinline)) static void group_4(const fc_input_t *in, const int8_t
     const int8_t *const x_end = x + (depth & ~7);
     if (x < x_end) {
         do {  /* 8 inputs per pass */
-            {
-                WIDEN_X();
-                UNIT(a0, 0);
-                UNIT(a1, 1);
-                UNIT(a2, 2);
-                UNIT(a3, 3);
-            }
-            x += 4;
-            f += 16;
-            WIDEN_X();
-            UNIT(a0, 0);
-            UNIT(a1, 1);
-            UNIT(a2, 2);
-            UNIT(a3, 3);
-            x += 4;
-            f += 16;
+            QUAD_4();
+            QUAD_4();
         } while (x < x_end);
     }
     if (depth & 4) {
-        WIDEN_X();
-        UNIT(a0, 0);
-        UNIT(a1, 1);
-        UNIT(a2, 2);
-        UNIT(a3, 3);
-        x += 4;
-        f += 16;
+        QUAD_4();
     }
     for (int32_t j = 0; j < (depth & 3); ++j) {  /* the last depth % 4 inputs */
         const int32_t xj = x[j];
