@@ -5,17 +5,16 @@
 #include <stddef.h>
 
 #include "ped/kernels/quant_math.h"
+#include "ped/kernels/window.h"
 
 void ped_average_pool_2d(const ped_pool_2d_params_t *p, const int8_t *input, int8_t *output) {
     assert(p != NULL && input != NULL && output != NULL);
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h;
-        const int32_t fy0 = y0 < 0 ? -y0 : 0;
-        const int32_t fy1 = p->k_h < p->in_h - y0 ? p->k_h : p->in_h - y0;
+        const ped_window_t wy = ped_window(oy, p->stride_h, p->pad_h, p->k_h, p->in_h);
+        const int32_t y0 = wy.start, fy0 = wy.lo, fy1 = wy.hi;
         for (int32_t ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_w;
-            const int32_t fx0 = x0 < 0 ? -x0 : 0;
-            const int32_t fx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+            const ped_window_t wx = ped_window(ox, p->stride_w, p->pad_w, p->k_w, p->in_w);
+            const int32_t x0 = wx.start, fx0 = wx.lo, fx1 = wx.hi;
             const int32_t count = (fy1 - fy0) * (fx1 - fx0);
             assert(count > 0);
             for (int32_t c = 0; c < p->channels; ++c) {

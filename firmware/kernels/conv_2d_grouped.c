@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "ped/kernels/quant_math.h"
+#include "ped/kernels/window.h"
 
 /* TFLM's sum over the taps inside the input of f * (x + input_offset), any dilation/groups. */
 static int32_t generic_acc(const ped_conv_2d_params_t *p, const int8_t *input, const int8_t *filt,
@@ -40,13 +41,11 @@ void ped_conv_2d_grouped(const ped_conv_2d_params_t *p, const int8_t *input,
     /* dense filter rows: taps fx0..fx1 of a row are one contiguous dot product */
     const int rows = p->groups == 1 && p->dil_w == 1 && p->dil_h == 1;
     for (int32_t oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h;
-        const int32_t fy0 = y0 < 0 ? -y0 : 0;
-        const int32_t fy1 = p->k_h < p->in_h - y0 ? p->k_h : p->in_h - y0;
+        const ped_window_t wy = ped_window(oy, p->stride_h, p->pad_h, p->k_h, p->in_h);
+        const int32_t y0 = wy.start, fy0 = wy.lo, fy1 = wy.hi;
         for (int32_t ox = 0; ox < p->out_w; ++ox) {
-            const int32_t x0 = ox * p->stride_w - p->pad_w;
-            const int32_t fx0 = x0 < 0 ? -x0 : 0;
-            const int32_t fx1 = p->k_w < p->in_w - x0 ? p->k_w : p->in_w - x0;
+            const ped_window_t wx = ped_window(ox, p->stride_w, p->pad_w, p->k_w, p->in_w);
+            const int32_t x0 = wx.start, fx0 = wx.lo, fx1 = wx.hi;
             const int inside = fy0 == 0 && fx0 == 0 && fy1 == p->k_h && fx1 == p->k_w;
             const int32_t n = (fx1 - fx0) * fin_c;
             int8_t *out = output + ((size_t)oy * p->out_w + ox) * p->out_c;
