@@ -336,8 +336,9 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                             cfg.mu, cfg.eta, potential_scale(r_fit, cfg.eta))
         tr = {s: pack_targets(p.g[s], f[s], p.y[s], n_cls) for s in (FIT, "val")}
         # fresh variant (cfg.fresh, rounds >= 2): the same candidate trained on the teacher alone
-        tr0 = {s: pack_targets(p.g[s], np.zeros_like(f[s]), p.y[s], n_cls) for s in (FIT, "val")}
-        n_var = 2 if cfg.fresh and t > 1 else 1
+        n_var = 2 if cfg.fresh and cfg.bands > 1.0 and t > 1 else 1
+        tr0 = {s: pack_targets(p.g[s], np.zeros_like(f[s]), p.y[s], n_cls)
+               for s in (FIT, "val")} if n_var == 2 else tr
         xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
 
         def train(c: Candidate, rep: int = 0, t=t, tr=tr, tr0=tr0, xs=xs, w=w, r_fit=r_fit,
