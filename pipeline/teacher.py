@@ -19,6 +19,11 @@ from pipeline.data.recipe import TeacherConfig
 from pipeline.models import build_teacher, count_macs, param_bytes_int8
 from pipeline.progress import epoch_bar
 
+# Keras runs this many optimizer steps per call of its compiled train function: the same
+# batches, updates and epoch-end callbacks as one step per call (same weights, checked on
+# watch students), with less Python overhead per step (a watch student: 24.7 s -> 17.8 s).
+STEPS_PER_EXECUTION = 32
+
 
 def seed_everything(seed: int) -> None:
     import keras
@@ -39,6 +44,7 @@ def train_teacher(ds: Dataset, cfg: TeacherConfig, out_dir: Path, seed: int = 0,
         optimizer=keras.optimizers.Adam(cfg.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     callbacks: list = [keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=cfg.patience, restore_best_weights=True)]

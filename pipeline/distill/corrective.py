@@ -127,7 +127,7 @@ def finetune_jointly(models: list, reads: list[list[int]], alphas: list[float],
     import keras
     from keras import layers, ops
 
-    from pipeline.teacher import seed_everything
+    from pipeline.teacher import STEPS_PER_EXECUTION, seed_everything
 
     seed_everything(seed)
     n_cls, t = g_fit.shape[1], len(models)
@@ -176,7 +176,8 @@ def finetune_jointly(models: list, reads: list[list[int]], alphas: list[float],
 
     onehot = np.eye(n_cls, dtype=np.float32)
     target = np.concatenate([g_fit, onehot[y_fit]], axis=1).astype(np.float32)
-    joint.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    joint.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss,
+                  steps_per_execution=STEPS_PER_EXECUTION)
     hist = joint.fit(x_fit, target, epochs=epochs, batch_size=batch_size, shuffle=True,
                      verbose=0, callbacks=[Guard()])
     joint.set_weights(best["weights"])

@@ -28,12 +28,13 @@ def fit_candidate(c: Candidate, loss_fn, x_train: list[np.ndarray], t_train: np.
     """Build `c` under `seed`, fit its tanh-logits output; returns (model, epochs run)."""
     import keras
 
-    from pipeline.teacher import seed_everything
+    from pipeline.teacher import STEPS_PER_EXECUTION, seed_everything
 
     seed_everything(seed)
     model = build_student(c)
     trainable = keras.Model(model.inputs, model.outputs[0])
-    trainable.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss_fn)
+    trainable.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss_fn,
+                      steps_per_execution=STEPS_PER_EXECUTION)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
                                          restore_best_weights=True)
     hist = trainable.fit(_feed(x_train), t_train, sample_weight=w_train,
