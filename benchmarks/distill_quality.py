@@ -142,6 +142,12 @@ def _tflm_prefix_accuracy(students: Path, x_rep: np.ndarray, x: np.ndarray, y: n
             for w in weights]
 
 
+def teacher_identity(metrics_text: str) -> dict:
+    """What identifies a run's teacher in a job's key: its metrics.json without the training
+    time (a faster machine or trainer gives the same teacher)."""
+    return {k: v for k, v in json.loads(metrics_text).items() if k != "train_seconds"}
+
+
 def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
         cached_only: bool = False) -> dict | None:
     """Train and score one (run, seed, config); cached in its result.json. With `cached_only`
@@ -155,10 +161,12 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
     tag = f"{config}-k{stages}" + (f"-e{epochs}" if epochs else "")
     out = root / "bench" / tag / f"seed{seed}"
     key = {"version": RESULT_VERSION, "config": cfg.to_dict(),
-           "teacher": (root / "teacher" / "metrics.json").read_text()}
+           "teacher": teacher_identity((root / "teacher" / "metrics.json").read_text())}
     res_path = out / "result.json"
     if res_path.is_file():
         saved = json.loads(res_path.read_text())
+        if isinstance(saved.get("key", {}).get("teacher"), str):  # keys written before
+            saved["key"]["teacher"] = teacher_identity(saved["key"]["teacher"])
         if saved.get("key") == key:
             if saved.get("int8_version") != INT8_VERSION:  # rescore the saved students
                 saved |= _int8_scores(root, out, cfg, json.loads(
@@ -174,7 +182,7 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
     tm = json.loads((root / "teacher" / "metrics.json").read_text())
     lines: list[str] = []  # an interrupted job resumes its accepted rounds (progress.json)
     distill_run(ds, logits, tm, cfg, out, baselines=True, log=lines.append,
-                teacher_model=root / "teacher" / "model.keras")
+                teacher_model=root / "teacher" / "model.keras", engine="inprocess")
     m = json.loads((out / "metrics.json").read_text())
     bd = m["bdistil"]
     res = {
@@ -229,39 +237,26 @@ def _int8_scores(root: Path, out: Path, cfg: DistillConfig, m: dict, base: dict)
 
 
 def run_jobs(specs: list[tuple], engine: str, address: str | None) -> list[dict]:
-    """Every job through Ray when available (or asked), else one after another here."""
+    """Every job through Ray when available (or asked), else one after another here
+    (pipeline/engine.py decides)."""
+    from pipeline.engine import session
+    from pipeline.errors import PedError
+
     try:
-        import ray
-    except ImportError:
-        ray = None
-    if (engine == "ray" or address) and ray is None:
-        raise SystemExit("error: Ray is not installed; install the extra: "
-                         "pip install -e '.[sweep]' (or drop --engine ray / --address)")
-    if ray is not None and engine != "inprocess":
-        env = {"env_vars": {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}
-        try:
-            ray.init(address=address, runtime_env=env, include_dashboard=False,
-                     log_to_driver=False)
-        except Exception as exc:  # a local Ray that cannot start on a loaded machine
-            if engine == "ray" or address:
-                raise
-            print(f"Ray did not start ({str(exc).splitlines()[0]}); running in-process")
-            ray = None
-    if ray is None or engine == "inprocess":
-        out = []
-        for i, spec in enumerate(specs, start=1):
-            print(f"[{i}/{len(specs)}] {spec[0]} seed {spec[1]} ({spec[2]})", flush=True)
-            r = job(*spec)
-            print(f"    done in {r['seconds']} s: B-DISTIL "
-                  + " ".join(f"{100 * a:.1f}" for a in r["bdistil"]["int8"]) + " (int8)",
-                  flush=True)
-            out.append(r)
-        return out
-    try:
-        remote = ray.remote(num_cpus=1)(job)
-        return ray.get([remote.remote(*spec) for spec in specs])
-    finally:
-        ray.shutdown()
+        with session(engine, address) as eng:
+            if eng.parallel:
+                return eng.map(job, specs)
+            out = []
+            for i, spec in enumerate(specs, start=1):
+                print(f"[{i}/{len(specs)}] {spec[0]} seed {spec[1]} ({spec[2]})", flush=True)
+                r = job(*spec)
+                print(f"    done in {r['seconds']} s: B-DISTIL "
+                      + " ".join(f"{100 * a:.1f}" for a in r["bdistil"]["int8"]) + " (int8)",
+                      flush=True)
+                out.append(r)
+            return out
+    except PedError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 # --------------------------------------------------------------------------- aggregation

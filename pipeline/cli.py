@@ -207,6 +207,10 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="students do not read earlier students' feature maps")
     p.add_argument("--no-baselines", action="store_true",
                    help="skip RESCHED / NO-RESCHED (faster)")
+    p.add_argument("--engine", choices=("auto", "ray", "inprocess"), default="auto",
+                   help="where a round's candidates and the baselines train: side by side in "
+                        "Ray workers (the .[sweep] extra; auto: when installed and the machine "
+                        "has 2+ CPUs) or one after another here; the students are the same")
 
 
 def _firmware_args(p: argparse.ArgumentParser) -> None:
@@ -391,7 +395,7 @@ def cmd_distill(args: argparse.Namespace) -> None:
     cfg = _distill_config(args)
     load_board(cfg.target)  # refuse an unknown board before any training
     ctx = _context(args)
-    m = step_distill(ctx, cfg, baselines=not args.no_baselines)
+    m = step_distill(ctx, cfg, baselines=not args.no_baselines, engine=args.engine)
     n = _test_size(ctx)
     table = Table(title=f"{ctx.dataset}: test accuracy % [95% interval] by stage, teacher "
                         f"{accuracy_cell(m['teacher']['test_accuracy'], n)}% at "
@@ -604,7 +608,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     from dataclasses import replace
 
     cfg = replace(_distill_config(args), target=args.target if args.port is None else "qemu-m4")
-    step_distill(ctx, cfg, baselines=not args.no_baselines)
+    step_distill(ctx, cfg, baselines=not args.no_baselines, engine=args.engine)
     print_quantize(step_quantize(ctx))
     from pipeline.firmware_build import TARGETS
 

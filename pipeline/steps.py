@@ -125,8 +125,9 @@ DISTILL_MODULES = ("pipeline.distill.game", "pipeline.distill.objective", "pipel
                    "pipeline.distill.ensemble", "pipeline.distill.run", "pipeline.models")
 
 
-def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
+def step_distill(ctx: Context, cfg=None, baselines: bool = True, engine: str = "auto") -> dict:
     """B-DISTIL students (+ baselines) into `students/`; returns `students/metrics.json`.
+    `engine` (pipeline/engine.py) only decides where the trainings run, not what they give.
 
     A run interrupted between rounds resumes from its accepted stages (same inputs hash);
     --force starts again from round 1."""
@@ -154,7 +155,7 @@ def step_distill(ctx: Context, cfg=None, baselines: bool = True) -> dict:
             logits = {s: z[s] for s in z.files}
         return distill_run(ds, logits, teacher_metrics, cfg, out, baselines, ctx.log,
                            resume_key=sha256_json(inputs),
-                           teacher_model=run.path("teacher", "model.keras"))
+                           teacher_model=run.path("teacher", "model.keras"), engine=engine)
 
     run_step(run, "distill", inputs, produce, ctx.force, ctx.log)
     return json.loads(run.path("students", "metrics.json").read_text())

@@ -26,11 +26,14 @@ if [[ ! -x .venv/bin/python ]]; then
     echo "bootstrap: creating .venv"
     "$PY" -m venv .venv
 fi
-stamp=".venv/.ped-installed-$(sha256sum pyproject.toml | cut -c1-16)"
+# extras: test (pytest, hypothesis, ruff) and sweep (Ray: `ped run` trains a round's candidates
+# side by side, the benchmarks run their jobs in parallel)
+EXTRAS="test,sweep"
+stamp=".venv/.ped-installed-$( (cat pyproject.toml; echo "$EXTRAS") | sha256sum | cut -c1-16)"
 if [[ ! -f "$stamp" ]]; then
     echo "bootstrap: installing ped and its dependencies into .venv (first time: a few minutes)"
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[test]"
+    .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
     rm -f .venv/.ped-installed-*
     touch "$stamp"
 fi

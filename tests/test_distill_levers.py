@@ -122,17 +122,17 @@ def test_band_search_trains_spread_candidates_and_keeps_the_best_gain():
     trained = []
     gains = {cands[1].name: 0.05, cands[4].name: 0.01}
 
-    def train(c, rep):
-        trained.append((c.name, rep))
-        return 0.5, (None, 1.0, 1, gains[c.name] + 0.001 * rep)
+    def train_all(pairs):
+        trained.extend((c.name, rep) for c, rep in pairs)
+        return [(0.5, (None, 1.0, 1, gains[c.name] + 0.001 * rep)) for c, rep in pairs]
 
-    best = find_wl_band(cands, board, lo, hi, train, lambda e, r: r[3] >= 0.005,
+    best = find_wl_band(cands, board, lo, hi, train_all, lambda e, r: r[3] >= 0.005,
                         lambda e, r: r[3], per_band=2, seeds=lambda rec: 2)
     assert trained == [(cands[1].name, 0), (cands[1].name, 1),
                        (cands[4].name, 0), (cands[4].name, 1)]
     assert best is not None and best.candidate == cands[1]
     assert best.result[3] == pytest.approx(0.051)
-    none = find_wl_band(cands, board, lo, hi, train, lambda e, r: False, lambda e, r: 0.0,
+    none = find_wl_band(cands, board, lo, hi, train_all, lambda e, r: False, lambda e, r: 0.0,
                         per_band=2, seeds=lambda rec: 1)
     assert none is None
 

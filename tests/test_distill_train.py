@@ -93,7 +93,11 @@ def test_game_objective_runs_with_bounded_alpha(problem, tmp_path):
 
 
 def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
-    """views (labelled by the quick teacher), cosine edge, line search, corrective, bands."""
+    """views (labelled by the quick teacher), cosine edge, line search, corrective, bands;
+    run twice, in this process and with each band's candidates in Ray workers: the same
+    students."""
+    from pipeline.engine import INPROCESS, session
+
     from sklearn.linear_model import LogisticRegression
 
     ds = problem.ds
@@ -107,11 +111,16 @@ def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
     cfg = dataclasses.replace(CFG, gamma=0.0, views=1, edge="cosine", line_search=True,
                               corrective=True, bands=2.0, per_band=2, joint_epochs=3)
     runs, logs = [], []
-    for k in range(2):
+    p = Problem.build(ds, logits, teacher, cfg.views, cfg.seed)
+    assert len(p.x["fit"]) == 2 * len(ds.x["train"])
+    np.testing.assert_array_equal(p.y["fit"][len(ds.y["train"]):], ds.y["train"])
+    runs.append(run_bdistil(p, TEACHER_MACS, cfg, tmp_path / "0", log=logs.append,
+                            engine=INPROCESS))
+    with session("ray") as ray_engine:
+        assert ray_engine.parallel
         p = Problem.build(ds, logits, teacher, cfg.views, cfg.seed)
-        assert len(p.x["fit"]) == 2 * len(ds.x["train"])
-        np.testing.assert_array_equal(p.y["fit"][len(ds.y["train"]):], ds.y["train"])
-        runs.append(run_bdistil(p, TEACHER_MACS, cfg, tmp_path / str(k), log=logs.append))
+        runs.append(run_bdistil(p, TEACHER_MACS, cfg, tmp_path / "1", log=lambda m: None,
+                                engine=ray_engine))
     a, b = runs
     assert [s.record["candidate"] for s in a.stages] == [s.record["candidate"] for s in b.stages]
     assert [s.record["alpha"] for s in a.stages] == [s.record["alpha"] for s in b.stages]

@@ -30,31 +30,47 @@ from pipeline.boards import Board
 from pipeline.data.prepare import SPLITS
 from pipeline.distill.bdistil import FIT, DistillConfig, Problem
 from pipeline.distill.cost import cost
-from pipeline.distill.objective import make_loss, pack_targets
+from pipeline.distill.objective import pack_targets
 from pipeline.distill.pool import Arch, Candidate, min_blocks, width_scaled
-from pipeline.distill.solver import fit_candidate, predict
+from pipeline.distill.solver import FitJob, fit_all, predict
+from pipeline.engine import INPROCESS, Engine
 
 WIDTHS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 128)
 FLOOR = 0.5
 
 
-def kd_student(p: Problem, arch: Arch, cfg: DistillConfig, seed: int):
-    """Train one student alone; (its tanh outputs per split, the Keras model)."""
-    c = Candidate(arch, p.ds.input_shape, p.n_classes)
-    model = train_alone(p, c, cfg, seed)
-    return {s: predict(model, [p.x[s]])[0] for s in SPLITS}, model
-
-
-def train_alone(p: Problem, c: Candidate, cfg: DistillConfig, seed: int):
-    """Plain KD of one candidate (residual_kd on an empty ensemble, uniform weights), on the
-    same fit split as B-DISTIL (train + teacher-labelled views when the config has them)."""
+def kd_job(p: Problem, arch: Arch, cfg: DistillConfig, seed: int) -> FitJob:
+    """Plain KD of one architecture (residual_kd on an empty ensemble, uniform weights), on
+    the same fit split as B-DISTIL (train + teacher-labelled views when the config has
+    them)."""
     zero = {s: np.zeros_like(p.g[s]) for s in (FIT, "val")}
     t = {s: pack_targets(p.g[s], zero[s], p.y[s], p.n_classes) for s in (FIT, "val")}
-    loss = make_loss("residual_kd", p.n_classes, cfg.bound, cfg.temperature, cfg.ce_weight,
-                     cfg.mu, cfg.eta)
-    model, _ = fit_candidate(c, loss, [p.x[FIT]], t[FIT], None, [p.x["val"]],
-                             t["val"], cfg.solver, seed)
-    return model
+    loss = ("residual_kd", p.n_classes, cfg.bound, cfg.temperature, cfg.ce_weight, cfg.mu,
+            cfg.eta)
+    return FitJob(Candidate(arch, p.ds.input_shape, p.n_classes), loss, [p.x[FIT]], t[FIT],
+                  None, [p.x["val"]], t["val"], cfg.solver, seed)
+
+
+def kd_students(p: Problem, jobs: list[FitJob], engine: Engine = INPROCESS):
+    """Train every job alone (in parallel when the engine is); [(tanh outputs per split,
+    the Keras model)]."""
+    return [({s: predict(m, [p.x[s]])[0] for s in SPLITS}, m)
+            for m, _ in fit_all(jobs, engine)]
+
+
+def baselines(p: Problem, archs: list[Arch], cum_macs: list[int], cfg: DistillConfig,
+              board: Board, save_dir=None, engine: Engine = INPROCESS) -> dict:
+    """RESCHED over `archs` and NO-RESCHED at `cum_macs`, their 2K students trained in one
+    `fit_all` (in parallel when the engine is); metrics.json's baseline keys."""
+    matched = [matched_arch(p, m, board) for m in cum_macs]
+    jobs = ([kd_job(p, a, cfg, cfg.seed * 7919 + 5003 + k) for k, a in enumerate(archs)]
+            + [kd_job(p, a, cfg, cfg.seed * 7919 + 6007 + k)
+               for k, (a, _) in enumerate(matched, start=1)])
+    trained = kd_students(p, jobs, engine)
+    k = len(archs)
+    sub = (lambda name: save_dir / name) if save_dir is not None else (lambda name: None)
+    return resched(p, archs, trained[:k], cfg, board, sub("resched")) | {
+        "no_resched": no_resched(p, cum_macs, matched, trained[k:], cfg, sub("no_resched"))}
 
 
 def save_students(save_dir, models: list, macs: list[int], bound: float) -> None:
@@ -96,11 +112,11 @@ def floor_weights(outs: list[np.ndarray], y: np.ndarray, rho: float = FLOOR) -> 
     return alphas(res.x)
 
 
-def resched(p: Problem, archs: list[Arch], cfg: DistillConfig, board: Board,
+def resched(p: Problem, archs: list[Arch], trained: list, cfg: DistillConfig, board: Board,
             save_dir=None) -> dict:
-    """Rows per prefix k: floor-weighted and uniform test accuracy of k independent students."""
+    """Rows per prefix k: floor-weighted and uniform test accuracy of k independent students
+    (`trained`: kd_students of `archs`)."""
     macs = [cost(Candidate(a, p.ds.input_shape, p.n_classes), board).macs for a in archs]
-    trained = [kd_student(p, a, cfg, cfg.seed * 7919 + 5003 + k) for k, a in enumerate(archs)]
     outs = [o for o, _ in trained]
     if save_dir is not None:
         save_students(save_dir, [m for _, m in trained], macs, cfg.bound)
@@ -147,12 +163,13 @@ def matched_arch(p: Problem, target_macs: int, board: Board) -> tuple[Arch, int]
     return best[1], best[2]
 
 
-def no_resched(p: Problem, cum_macs: list[int], cfg: DistillConfig, board: Board,
-               save_dir=None) -> list[dict]:
+def no_resched(p: Problem, cum_macs: list[int], matched: list[tuple[Arch, int]], trained: list,
+               cfg: DistillConfig, save_dir=None) -> list[dict]:
+    """Rows per stage k: one student (`trained`: kd_students of `matched`, the matched_arch
+    of each cumulative MAC count) alone."""
     rows, models, macs = [], [], []
-    for k, target in enumerate(cum_macs, start=1):
-        arch, m = matched_arch(p, target, board)
-        out, model = kd_student(p, arch, cfg, cfg.seed * 7919 + 6007 + k)
+    for k, (target, (arch, m), (out, model)) in enumerate(
+            zip(cum_macs, matched, trained, strict=True), start=1):
         models.append(model)
         macs.append(m)
         f = cfg.bound * out["test"]

@@ -84,12 +84,12 @@ from pipeline.distill.game import (
 from pipeline.distill.objective import (
     OBJECTIVES,
     line_search_alpha,
-    make_loss,
     pack_targets,
     potential_scale,
 )
 from pipeline.distill.pool import Arch, Candidate, FeatureRef
-from pipeline.distill.solver import SolverConfig, fit_candidate, predict
+from pipeline.distill.solver import FitJob, SolverConfig, fit_all, predict
+from pipeline.engine import INPROCESS, Engine
 from pipeline.errors import PedError
 from pipeline.manifest import sha256_json
 
@@ -284,9 +284,11 @@ def _joint_step(p: Problem, cfg: DistillConfig, stages: list[Stage], f: dict[str
 
 
 def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path,
-                log: Callable[[str], None] = print, resume_key: str = "") -> DistillResult:
+                log: Callable[[str], None] = print, resume_key: str = "",
+                engine: Engine = INPROCESS) -> DistillResult:
     """Rounds of B-DISTIL into out_dir; resumes accepted stages saved under the same
-    `resume_key` (default: the config hash)."""
+    `resume_key` (default: the config hash). A band's candidates train side by side when the
+    engine is parallel (each seeded on its own: the same students either way)."""
     import keras
 
     resume_key = resume_key or cfg.hash
@@ -332,8 +334,6 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             reads = (FeatureRef(t - 1, 1, tuple(prev["feature_shape"])),)
         read_desc = [{"role": "feature", "from_stage": r.from_stage, "from_output": r.from_output}
                      for r in reads]
-        loss_fn = make_loss(cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight,
-                            cfg.mu, cfg.eta, potential_scale(r_fit, cfg.eta))
         tr = {s: pack_targets(p.g[s], f[s], p.y[s], n_cls) for s in (FIT, "val")}
         # fresh variant (cfg.fresh, rounds >= 2): the same candidate trained on the teacher alone
         n_var = 2 if cfg.fresh and cfg.bands > 1.0 and t > 1 else 1
@@ -341,16 +341,22 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                for s in (FIT, "val")} if n_var == 2 else tr
         xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
 
-        def train(c: Candidate, rep: int = 0, t=t, tr=tr, tr0=tr0, xs=xs, w=w, r_fit=r_fit,
-                  adv_val=adv_val, loss_fn=loss_fn, n_var=n_var):
+        loss_args = (cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight, cfg.mu,
+                     cfg.eta, potential_scale(r_fit, cfg.eta))
+
+        def job(c: Candidate, rep: int, t=t, tr=tr, tr0=tr0, xs=xs, w=w, n_var=n_var,
+                loss_args=loss_args) -> FitJob:
             """rep = n_var * seed_rep + variant; variant 1 = fresh (teacher alone)."""
             idx = pool.index(c.arch)
             fresh, rep = rep % n_var == 1, rep // n_var
             tt, ww = (tr0, None) if fresh else (tr, w)
-            model, epochs = fit_candidate(c, loss_fn, xs[FIT], tt[FIT], ww, xs["val"],
-                                          tt["val"], cfg.solver,
-                                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep
-                                          + 50_021 * fresh)
+            return FitJob(c, loss_args, xs[FIT], tt[FIT], ww, xs["val"], tt["val"], cfg.solver,
+                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep + 50_021 * fresh)
+
+        def score(rep: int, model, epochs: int, xs=xs, r_fit=r_fit, adv_val=adv_val,
+                  n_var=n_var):
+            """(edge, result) of a trained candidate: its line-searched alpha, gain, ..."""
+            fresh = rep % n_var == 1
             y_val, _ = predict(model, xs["val"])
             gain, beta = None, 1.0
             if cfg.line_search:
@@ -368,6 +374,14 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 return e, (model, alpha, epochs)
             return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + step, "val"),
                        "fresh" if fresh else "residual", beta)
+
+        def train_all(pairs: list[tuple[Candidate, int]], job=job, score=score):
+            """[(edge, result)] of (candidate, rep) pairs trained side by side (engine)."""
+            fitted = fit_all([job(c, rep) for c, rep in pairs], engine)
+            return [score(rep, m, ep) for (_, rep), (m, ep) in zip(pairs, fitted, strict=True)]
+
+        def train(c: Candidate, rep: int = 0, train_all=train_all):
+            return train_all([(c, rep)])[0]
 
         acc_prev = p.accuracy(f["val"], "val") if stages else 0.0
 
@@ -392,7 +406,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             for b in (t, t + 1):  # the round's band, then the next one once
                 lo, hi = band(b, base_cycles, cfg.bands)
                 trial = find_wl_band(
-                    every, board, lo, hi, train, accepts,
+                    every, board, lo, hi, train_all, accepts,
                     lambda e, res: res[3] if len(res) > 3 else e, cfg.per_band,
                     lambda rec, n_var=n_var: n_var * (cfg.small_seeds if rec.macs < cfg.small_macs
                                                       else 1), logger)

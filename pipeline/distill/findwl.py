@@ -100,17 +100,18 @@ def spread(items: list, n: int) -> list:
 
 
 def find_wl_band(candidates: list[Candidate], board: Board, lo: float, hi: float,
-                 train: Callable[[Candidate, int], tuple[float, Any]],
+                 train_all: Callable[[list[tuple[Candidate, int]]], list[tuple[float, Any]]],
                  accepts: Callable[[float, Any], bool], score: Callable[[float, Any], float],
                  per_band: int, seeds: Callable[[CostRecord], int],
                  log: Callable[[Trial], None] = lambda t: None) -> Trial | None:
     """The best weak learner among `per_band` candidates of the cost band [lo, hi).
 
     Candidates over the board's budget are refused (logged, not trained). The others in the
-    band, evenly spread by cost, are each trained `seeds(cost)` times (`train(c, rep)`); every
-    trial that `accepts(edge, result)` competes on `score` (higher wins). None: no weak learner
-    in the band."""
-    in_band, best = [], None
+    band, evenly spread by cost, are each trained `seeds(cost)` times, all in one call
+    `train_all([(c, rep), ...]) -> [(edge, result), ...]` (so they may train side by side);
+    every trial that `accepts(edge, result)` competes on `score` (higher wins; ties: the
+    earlier). None: no weak learner in the band."""
+    in_band = []
     for c in candidates:
         rec = cost(c, board)
         if not lo <= rec.cycles < hi:
@@ -120,13 +121,16 @@ def find_wl_band(candidates: list[Candidate], board: Board, lo: float, hi: float
             log(Trial(c, rec, refused=why))
             continue
         in_band.append((c, rec))
-    for c, rec in spread(in_band, per_band):
-        for rep in range(max(1, seeds(rec))):
-            trial = Trial(c, rec)
-            trial.edge, trial.result = train(c, rep)
-            trial.accepted = accepts(trial.edge, trial.result)
-            log(trial)
-            if trial.accepted and (best is None or score(trial.edge, trial.result)
-                                   > score(best.edge, best.result)):
-                best = trial
+    runs = [(c, rec, rep) for c, rec in spread(in_band, per_band)
+            for rep in range(max(1, seeds(rec)))]
+    best = None
+    if not runs:
+        return None
+    for (c, rec, _), (e, result) in zip(runs, train_all([(c, rep) for c, _, rep in runs]),
+                                        strict=True):
+        trial = Trial(c, rec, edge=e, result=result)
+        trial.accepted = accepts(e, result)
+        log(trial)
+        if trial.accepted and (best is None or score(e, result) > score(best.edge, best.result)):
+            best = trial
     return best

@@ -14,9 +14,11 @@ import numpy as np
 from pipeline.boards import load_board
 from pipeline.data.prepare import Dataset
 from pipeline.distill import ensemble as io
-from pipeline.distill.baselines import FLOOR, matched_arch, no_resched, resched
+from pipeline.distill.baselines import FLOOR, matched_arch
+from pipeline.distill.baselines import baselines as train_baselines
 from pipeline.distill.bdistil import DistillConfig, DistillResult, Problem, run_bdistil
 from pipeline.distill.pool import Arch
+from pipeline.engine import Engine, session
 
 
 def ensemble_doc(res: DistillResult, outputs: list[list[dict]], p: Problem,
@@ -54,13 +56,23 @@ def teacher_labeller(model_path: Path) -> Callable[[np.ndarray], np.ndarray]:
 def distill_run(ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher_metrics: dict,
                 cfg: DistillConfig, out_dir: Path, baselines: bool = True,
                 log: Callable[[str], None] = print, resume_key: str = "",
-                teacher_model: Path | None = None) -> list[Path]:
+                teacher_model: Path | None = None, engine: str = "auto") -> list[Path]:
     """Run B-DISTIL (+ baselines) into out_dir; returns the files written. `teacher_model`
-    (teacher/model.keras) labels the augmented views when cfg.views > 0."""
+    (teacher/model.keras) labels the augmented views when cfg.views > 0. `engine`
+    (pipeline/engine.py) runs a round's candidates and the baselines' students side by side;
+    every training is seeded on its own, so the students do not depend on the order."""
     teacher = teacher_labeller(teacher_model) if cfg.views > 0 and teacher_model else None
     p = Problem.build(ds, teacher_logits, teacher, cfg.views, cfg.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    res = run_bdistil(p, teacher_metrics["macs"], cfg, out_dir, log, resume_key)
+    with session(engine, log=log) as eng:
+        return _distill(p, teacher_metrics, cfg, out_dir, baselines, log, resume_key, eng)
+
+
+def _distill(p: Problem, teacher_metrics: dict, cfg: DistillConfig, out_dir: Path,
+             baselines: bool, log: Callable[[str], None], resume_key: str,
+             eng: Engine) -> list[Path]:
+    ds = p.ds
+    res = run_bdistil(p, teacher_metrics["macs"], cfg, out_dir, log, resume_key, eng)
     if not res.stages:
         from pipeline.errors import PedError
         raise PedError(f"B-DISTIL found no weak learner in round 1 ({res.stop_reason})",
@@ -91,12 +103,10 @@ def distill_run(ds: Dataset, teacher_logits: dict[str, np.ndarray], teacher_metr
             connected = len(st.record["inputs"]) > 1
             archs.append(matched_arch(p, m, board)[0] if connected
                          else Arch(spec["kind"], tuple(spec["widths"])))
-        log("baselines: RESCHED (independent students of the stages' costs)")
-        metrics |= resched(p, archs, cfg, board, out_dir / "baselines" / "resched")
+        log("baselines: RESCHED (independent students of the stages' costs) and NO-RESCHED "
+            "(one student per cumulative cost)")
+        metrics |= train_baselines(p, archs, cum, cfg, board, out_dir / "baselines", eng)
         metrics["resched_floor"] = FLOOR
-        log("baselines: NO-RESCHED (one student per cumulative cost)")
-        metrics["no_resched"] = no_resched(p, cum, cfg, board,
-                                           out_dir / "baselines" / "no_resched")
     paths.append(io.write_json(out_dir / "metrics.json", metrics))
     paths.append(io.plot(metrics, out_dir / "accuracy_vs_macs.png"))
     return paths
