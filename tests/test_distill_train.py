@@ -96,9 +96,9 @@ def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
     """views (labelled by the quick teacher), cosine edge, line search, corrective, bands;
     run twice, in this process and with each band's candidates in Ray workers: the same
     students."""
-    from pipeline.engine import INPROCESS, session
-
     from sklearn.linear_model import LogisticRegression
+
+    from pipeline.engine import INPROCESS, session
 
     ds = problem.ds
     flat = {s: ds.x[s].reshape(len(ds.x[s]), -1) for s in SPLITS}
