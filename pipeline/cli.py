@@ -6,6 +6,7 @@ Errors print as one line with the fix and exit 2; `--debug` shows the traceback 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -466,6 +467,11 @@ def cmd_profile(args: argparse.Namespace) -> None:
                       "stage table")
 
 
+# `ped run`'s farm of emulated boards on a machine of 2+ CPUs: idle boards sleep, so boards
+# mostly wait on the link (docs/protocol.md: 4 boards 3.77x one on a 2-core machine)
+RUN_FARM = 4
+
+
 def _hil_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", "-t", default="qemu-m4",
                    help="native, qemu-m4, qemu-m3 (started by the harness) or a real board "
@@ -473,8 +479,10 @@ def _hil_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", default=None, action="append",
                    help="serial URL of a flashed board: /dev/ttyACM0, socket://host:port, ...; "
                         "repeat it for a farm (the test split is sharded over the boards)")
-    p.add_argument("--boards", type=int, default=1,
-                   help="emulated targets: run a farm of N emulator processes (default 1)")
+    p.add_argument("--boards", type=int, default=None,
+                   help="emulated targets: run a farm of N emulator processes, the test split "
+                        "sharded over them (default: 1 for `ped hil`; `ped run`: "
+                        f"{RUN_FARM} when the machine has 2+ CPUs)")
     p.add_argument("--sweep-samples", type=int, default=200,
                    help="stratified, seeded sample of the test split for the deadline sweep "
                         "and the battery run (default 200, or the whole split when smaller)")
@@ -524,7 +532,8 @@ def print_hil(summary: dict, target: str) -> None:
 def cmd_hil(args: argparse.Namespace) -> None:
     from pipeline.steps import step_hil
 
-    print_hil(step_hil(_context(args), args.target, args.port, args.boards, args.sweep_samples),
+    print_hil(step_hil(_context(args), args.target, args.port, args.boards or 1,
+                       args.sweep_samples),
               args.target)
 
 
@@ -616,7 +625,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     if args.port is None and t is not None and (t.qemu_machine or t.emulator):
         step_profile(ctx, args.target)  # measured stage cycles for admission control
     step_codegen(ctx, args.target)
-    print_hil(step_hil(ctx, args.target, args.port, args.boards, args.sweep_samples),
+    boards = args.boards or (RUN_FARM if args.port is None and (os.cpu_count() or 1) > 1 else 1)
+    print_hil(step_hil(ctx, args.target, args.port, boards, args.sweep_samples),
               args.target)
     step_report(ctx)
     console.print(f"run directory: {ctx.run.root}")
