@@ -13,6 +13,7 @@ job already holds its CPU.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -65,7 +66,7 @@ def session(engine: str = "auto", address: str | None = None,
     env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}
     try:
         ray.init(address=address, runtime_env=env, include_dashboard=False,
-                 log_to_driver=False)
+                 log_to_driver=False, logging_level=logging.ERROR)  # no start-up chatter
     except Exception as exc:  # a local Ray that cannot start (a loaded or odd machine)
         if engine == "ray" or address:
             raise
