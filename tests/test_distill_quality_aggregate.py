@@ -48,3 +48,12 @@ def test_seeds_argument():
     with pytest.raises(SystemExit, match="--seeds 3 or --seeds 1,2,3"):
         dq.parse_seeds("x")
     assert math.isclose(dq.auc_log_macs([10, 100, 1000], [0.5, 0.7, 0.9]), 0.7)
+
+
+def test_a_teacher_is_the_same_teacher_whatever_its_training_took():
+    a = '{"test_accuracy": 0.845, "epochs_run": 50, "train_seconds": 296.94}'
+    b = '{"test_accuracy": 0.845, "epochs_run": 50, "train_seconds": 64.38}'
+    c = '{"test_accuracy": 0.846, "epochs_run": 50, "train_seconds": 64.38}'
+    assert dq.teacher_identity(a) == dq.teacher_identity(b) == {"test_accuracy": 0.845,
+                                                                "epochs_run": 50}
+    assert dq.teacher_identity(a) != dq.teacher_identity(c)
