@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
+from pipeline.engine import ENGINES  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
 # (every lever on: "fm" + the joint fine-tune + fresh candidates); "fm" = function matching,
@@ -386,7 +387,7 @@ def main() -> int:
     ap.add_argument("--config", default="default", help=f"one of {', '.join(CONFIGS)}")
     ap.add_argument("--student-epochs", type=int, default=None)
     ap.add_argument("--json", type=Path, default=None, help="write the aggregate here")
-    ap.add_argument("--engine", choices=("auto", "ray", "inprocess"), default="auto")
+    ap.add_argument("--engine", choices=ENGINES, default="auto")
     ap.add_argument("--address", default=None, help="Ray cluster address (implies Ray)")
     ap.add_argument("--cached-only", action="store_true",
                     help="run nothing: aggregate the jobs that finished before")

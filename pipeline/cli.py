@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.engine import ENGINES
 from pipeline.errors import PedError
 from pipeline.progress import console
 from pipeline.stats import accuracy_cell, split_note
@@ -208,7 +209,7 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="students do not read earlier students' feature maps")
     p.add_argument("--no-baselines", action="store_true",
                    help="skip RESCHED / NO-RESCHED (faster)")
-    p.add_argument("--engine", choices=("auto", "ray", "inprocess"), default="auto",
+    p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="where a round's candidates and the baselines train: side by side in "
                         "Ray workers (the .[sweep] extra; auto: when installed and the machine "
                         "has 2+ CPUs) or one after another here; the students are the same")

@@ -58,8 +58,8 @@ def kd_students(p: Problem, jobs: list[FitJob], engine: Engine = INPROCESS):
             for m, _ in fit_all(jobs, engine)]
 
 
-def baselines(p: Problem, archs: list[Arch], cum_macs: list[int], cfg: DistillConfig,
-              board: Board, save_dir=None, engine: Engine = INPROCESS) -> dict:
+def train_baselines(p: Problem, archs: list[Arch], cum_macs: list[int], cfg: DistillConfig,
+                    board: Board, save_dir=None, engine: Engine = INPROCESS) -> dict:
     """RESCHED over `archs` and NO-RESCHED at `cum_macs`, their 2K students trained in one
     `fit_all` (in parallel when the engine is); metrics.json's baseline keys."""
     matched = [matched_arch(p, m, board) for m in cum_macs]

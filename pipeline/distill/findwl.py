@@ -124,8 +124,6 @@ def find_wl_band(candidates: list[Candidate], board: Board, lo: float, hi: float
     runs = [(c, rec, rep) for c, rec in spread(in_band, per_band)
             for rep in range(max(1, seeds(rec)))]
     best = None
-    if not runs:
-        return None
     for (c, rec, _), (e, result) in zip(runs, train_all([(c, rep) for c, _, rep in runs]),
                                         strict=True):
         trial = Trial(c, rec, edge=e, result=result)

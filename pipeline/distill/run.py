@@ -14,8 +14,7 @@ import numpy as np
 from pipeline.boards import load_board
 from pipeline.data.prepare import Dataset
 from pipeline.distill import ensemble as io
-from pipeline.distill.baselines import FLOOR, matched_arch
-from pipeline.distill.baselines import baselines as train_baselines
+from pipeline.distill.baselines import FLOOR, matched_arch, train_baselines
 from pipeline.distill.bdistil import DistillConfig, DistillResult, Problem, run_bdistil
 from pipeline.distill.pool import Arch
 from pipeline.engine import Engine, session
