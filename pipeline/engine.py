@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline import TF_THREADS
 from pipeline.errors import PedError
 
 ENGINES = ("auto", "ray", "inprocess")
@@ -63,7 +64,8 @@ def session(engine: str = "auto", address: str | None = None,
     if ray is None or engine == "inprocess" or not wanted or ray.is_initialized():
         yield INPROCESS
         return
-    env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}}
+    env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
+                        **{k: os.environ[k] for k in TF_THREADS}}}  # a task = one CPU
     try:
         ray.init(address=address, runtime_env=env, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR)  # no start-up chatter
