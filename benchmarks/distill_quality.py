@@ -76,10 +76,25 @@ RESULT_VERSION = 1
 INT8_VERSION = 2  # 2: conv/FC biases rescaled when a connection re-pins their input scale
 
 
-def ped(*args: str) -> None:
+def ped_run(*args: str) -> tuple[int, str]:
+    """Run `ped ARGS --no-progress` here: (exit status, what it printed). It returns rather
+    than raises, so that a failure in a Ray worker reaches the driver with its message."""
     env = os.environ | {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    subprocess.run([sys.executable, "-m", "pipeline.cli", *args, "--no-progress"], cwd=ROOT,
-                   env=env, check=True)
+    done = subprocess.run([sys.executable, "-m", "pipeline.cli", *args, "--no-progress"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
+
+
+def ped(*args: str) -> str:
+    """`ped_run` that exits with ped's own message when it fails."""
+    return checked(args, ped_run(*args))
+
+
+def checked(args: tuple[str, ...], result: tuple[int, str]) -> str:
+    status, text = result
+    if status:
+        raise SystemExit(f"error: `ped {' '.join(args)}` failed (exit {status}):\n{text}")
+    return text
 
 
 def run_names(dataset: str, folds: int) -> list[str]:
@@ -235,6 +250,25 @@ def _int8_scores(root: Path, out: Path, cfg: DistillConfig, m: dict, base: dict)
 
 
 # ------------------------------------------------------------------------------ the engine
+
+
+def train_teachers(runs: list[str], engine: str, address: str | None) -> None:
+    """Every run's teacher (seed 0, shared by the seeds), one `ped teacher` each, in parallel
+    through the engine. The data steps go first, one after another: the watch folds share
+    one dataset cache, and a cache hit takes a fraction of a second."""
+    from pipeline.engine import session
+    from pipeline.errors import PedError
+
+    for run in runs:
+        ensure_fold_recipe(run)
+        ped("data", "-d", run)
+    try:
+        with session(engine, address) as eng:
+            calls = [("teacher", "-d", run) for run in runs]
+            for args, result in zip(calls, eng.map(ped_run, calls), strict=True):
+                print(checked(args, result).strip(), flush=True)
+    except PedError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 def run_jobs(specs: list[tuple], engine: str, address: str | None) -> list[dict]:
@@ -394,9 +428,8 @@ def main() -> int:
     args = ap.parse_args()
     seeds = parse_seeds(args.seeds)
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
-    for run in runs if not args.cached_only else []:  # teachers: seed 0, shared by seeds
-        ensure_fold_recipe(run)
-        ped("teacher", "-d", run)
+    if not args.cached_only:
+        train_teachers(runs, args.engine, args.address)
     # seed-major: every run's seed 0 first, so a partial benchmark covers every dataset
     specs = [(run, s, args.config, args.stages, args.student_epochs)
              for s in seeds for run in runs]

@@ -57,3 +57,15 @@ def test_a_teacher_is_the_same_teacher_whatever_its_training_took():
     assert dq.teacher_identity(a) == dq.teacher_identity(b) == {"test_accuracy": 0.845,
                                                                 "epochs_run": 50}
     assert dq.teacher_identity(a) != dq.teacher_identity(c)
+
+
+def test_a_failed_teacher_step_names_the_call_and_keeps_peds_message(monkeypatch):
+    monkeypatch.setattr(dq, "ensure_fold_recipe", lambda run: None)
+    monkeypatch.setattr(dq, "ped", lambda *args: "")  # the data steps
+    calls = []
+    monkeypatch.setattr(dq, "ped_run", lambda *args: calls.append(args) or (
+        (2, "error: no dataset named 'nosuch'\n") if "nosuch" in args else (0, "ok\n")))
+    with pytest.raises(SystemExit, match=r"`ped teacher -d nosuch` failed \(exit 2\)") as err:
+        dq.train_teachers(["digits", "nosuch"], "inprocess", None)
+    assert "no dataset named 'nosuch'" in str(err.value)
+    assert calls == [("teacher", "-d", "digits"), ("teacher", "-d", "nosuch")]
