@@ -252,6 +252,21 @@ def _int8_scores(root: Path, out: Path, cfg: DistillConfig, m: dict, base: dict)
 # ------------------------------------------------------------------------------ the engine
 
 
+def teacher_macs(run: str) -> int:
+    """The run's teacher MACs (0 before it is trained): a proxy for how long its jobs take."""
+    path = ROOT / "build" / run / "teacher" / "metrics.json"
+    return int(json.loads(path.read_text())["macs"]) if path.is_file() else 0
+
+
+def job_order(runs: list[str], seeds: list[int], config: str, stages: int,
+              epochs: int | None) -> list[tuple]:
+    """Seed-major (every run's seed 0 first, so a partial benchmark covers every dataset), and
+    within a seed the runs with the largest teacher first: the longest jobs (mnist5k's take
+    2-3x watch's) start early instead of leaving one worker alone at the end."""
+    by_cost = sorted(runs, key=teacher_macs, reverse=True)  # stable: ties keep their order
+    return [(run, s, config, stages, epochs) for s in seeds for run in by_cost]
+
+
 def train_teachers(runs: list[str], engine: str, address: str | None) -> None:
     """Every run's teacher (seed 0, shared by the seeds), one `ped teacher` each, in parallel
     through the engine. The data steps go first, one after another: the watch folds share
@@ -430,9 +445,7 @@ def main() -> int:
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
     if not args.cached_only:
         train_teachers(runs, args.engine, args.address)
-    # seed-major: every run's seed 0 first, so a partial benchmark covers every dataset
-    specs = [(run, s, args.config, args.stages, args.student_epochs)
-             for s in seeds for run in runs]
+    specs = job_order(runs, seeds, args.config, args.stages, args.student_epochs)
     if args.cached_only:
         results = [r for r in (job(*spec, cached_only=True) for spec in specs) if r]
         print(f"{len(results)} of {len(specs)} jobs finished; aggregating those")

@@ -69,3 +69,12 @@ def test_a_failed_teacher_step_names_the_call_and_keeps_peds_message(monkeypatch
         dq.train_teachers(["digits", "nosuch"], "inprocess", None)
     assert "no dataset named 'nosuch'" in str(err.value)
     assert calls == [("teacher", "-d", "digits"), ("teacher", "-d", "nosuch")]
+
+
+def test_jobs_go_seed_major_with_the_largest_teacher_first(monkeypatch):
+    macs = {"watch": 2_660_096, "watch-f1": 2_660_096, "mnist5k": 7_458_688, "digits": 379_520}
+    monkeypatch.setattr(dq, "teacher_macs", macs.__getitem__)
+    order = [(run, seed) for run, seed, *_ in dq.job_order(
+        ["watch", "watch-f1", "digits", "mnist5k"], [0, 1], "default", 3, None)]
+    assert order == [("mnist5k", 0), ("watch", 0), ("watch-f1", 0), ("digits", 0),
+                     ("mnist5k", 1), ("watch", 1), ("watch-f1", 1), ("digits", 1)]
