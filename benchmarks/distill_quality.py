@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
-from pipeline.engine import ENGINES  # noqa: E402
+from pipeline.engine import ENGINES, pin_tf_threads  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
 # (every lever on: "fm" + the joint fine-tune + fresh candidates); "fm" = function matching,
@@ -441,6 +441,7 @@ def main() -> int:
     ap.add_argument("--cached-only", action="store_true",
                     help="run nothing: aggregate the jobs that finished before")
     args = ap.parse_args()
+    pin_tf_threads()  # a job is one CPU: one TF thread in it, its teacher and this driver
     seeds = parse_seeds(args.seeds)
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
     if not args.cached_only:

@@ -8,6 +8,9 @@ dataclasses; not Keras models). engine = "auto": Ray if importable and this mach
 than one CPU, else in-process; "ray": Ray or an error naming the extra to install;
 "inprocess": never Ray. Inside a Ray worker (a benchmark job) "auto" stays in-process: the
 job already holds its CPU.
+
+`pin_tf_threads()` gives TensorFlow one thread in this process and in every later session's
+Ray tasks (the benchmark, whose jobs hold one CPU each); `ped` itself keeps TF's default.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline import TF_THREADS
 from pipeline.errors import PedError
 
 ENGINES = ("auto", "ray", "inprocess")
+# TensorFlow's thread counts, read when its runtime starts (before the first TF op)
+TF_THREAD_VARS = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,6 +50,16 @@ class Engine:
 INPROCESS = Engine()
 
 
+def pin_tf_threads(threads: int = 1) -> None:
+    """Give TensorFlow `threads` compute threads (intra- and inter-op) in this process and in
+    the Ray tasks of every later `session`, unless the user set them. Call it before the first
+    TF op. For runs that are themselves one CPU each (benchmark jobs): TF's default, one
+    thread per core in every process, oversubscribes the machine. A float reduction's order
+    depends on the thread count, so the pin also changes a seed's weights in their last bits."""
+    for name in TF_THREAD_VARS:
+        os.environ.setdefault(name, str(threads))
+
+
 @contextlib.contextmanager
 def session(engine: str = "auto", address: str | None = None,
             log: Callable[[str], None] = print) -> Iterator[Engine]:
@@ -65,7 +79,7 @@ def session(engine: str = "auto", address: str | None = None,
         yield INPROCESS
         return
     env = {"env_vars": {"PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
-                        **{k: os.environ[k] for k in TF_THREADS}}}  # a task = one CPU
+                        **{k: os.environ[k] for k in TF_THREAD_VARS if k in os.environ}}}
     try:
         ray.init(address=address, runtime_env=env, include_dashboard=False,
                  log_to_driver=False, logging_level=logging.ERROR)  # no start-up chatter

@@ -1,13 +1,10 @@
-"""Shared fixtures: quiet TensorFlow (pinned to one thread by importing `pipeline` before any
-test module touches TF), and a build directory per test session."""
+"""Shared fixtures: quiet TensorFlow, and a build directory per test session."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
-
-import pipeline  # noqa: F401  (its TF thread pin must precede the first TF op of the session)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
