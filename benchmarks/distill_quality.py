@@ -31,6 +31,7 @@ within each job (same seed, same fold). Targets (issue #12) are reported, not as
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -252,6 +253,20 @@ def _int8_scores(root: Path, out: Path, cfg: DistillConfig, m: dict, base: dict)
 # ------------------------------------------------------------------------------ the engine
 
 
+@contextlib.contextmanager
+def engine_session(engine: str, address: str | None):
+    """pipeline.engine.session, with its errors (unknown engine, Ray missing) as an exit
+    message instead of a traceback."""
+    from pipeline.engine import session
+    from pipeline.errors import PedError
+
+    try:
+        with session(engine, address) as eng:
+            yield eng
+    except PedError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
 def teacher_macs(run: str) -> int:
     """The run's teacher MACs (0 before it is trained): a proxy for how long its jobs take."""
     path = ROOT / "build" / run / "teacher" / "metrics.json"
@@ -271,42 +286,30 @@ def train_teachers(runs: list[str], engine: str, address: str | None) -> None:
     """Every run's teacher (seed 0, shared by the seeds), one `ped teacher` each, in parallel
     through the engine. The data steps go first, one after another: the watch folds share
     one dataset cache, and a cache hit takes a fraction of a second."""
-    from pipeline.engine import session
-    from pipeline.errors import PedError
-
     for run in runs:
         ensure_fold_recipe(run)
         ped("data", "-d", run)
-    try:
-        with session(engine, address) as eng:
-            calls = [("teacher", "-d", run) for run in runs]
-            for args, result in zip(calls, eng.map(ped_run, calls), strict=True):
-                print(checked(args, result).strip(), flush=True)
-    except PedError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    with engine_session(engine, address) as eng:
+        calls = [("teacher", "-d", run) for run in runs]
+        for args, result in zip(calls, eng.map(ped_run, calls), strict=True):
+            print(checked(args, result).strip(), flush=True)
 
 
 def run_jobs(specs: list[tuple], engine: str, address: str | None) -> list[dict]:
     """Every job through Ray when available (or asked), else one after another here
     (pipeline/engine.py decides)."""
-    from pipeline.engine import session
-    from pipeline.errors import PedError
-
-    try:
-        with session(engine, address) as eng:
-            if eng.parallel:
-                return eng.map(job, specs)
-            out = []
-            for i, spec in enumerate(specs, start=1):
-                print(f"[{i}/{len(specs)}] {spec[0]} seed {spec[1]} ({spec[2]})", flush=True)
-                r = job(*spec)
-                print(f"    done in {r['seconds']} s: B-DISTIL "
-                      + " ".join(f"{100 * a:.1f}" for a in r["bdistil"]["int8"]) + " (int8)",
-                      flush=True)
-                out.append(r)
-            return out
-    except PedError as exc:
-        raise SystemExit(f"error: {exc}") from None
+    with engine_session(engine, address) as eng:
+        if eng.parallel:
+            return eng.map(job, specs)
+        out = []
+        for i, spec in enumerate(specs, start=1):
+            print(f"[{i}/{len(specs)}] {spec[0]} seed {spec[1]} ({spec[2]})", flush=True)
+            r = job(*spec)
+            print(f"    done in {r['seconds']} s: B-DISTIL "
+                  + " ".join(f"{100 * a:.1f}" for a in r["bdistil"]["int8"]) + " (int8)",
+                  flush=True)
+            out.append(r)
+        return out
 
 
 # --------------------------------------------------------------------------- aggregation

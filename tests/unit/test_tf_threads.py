@@ -9,7 +9,8 @@ from pipeline.engine import TF_THREAD_VARS, pin_tf_threads, session
 
 
 def test_the_pin_sets_both_variables_unless_the_user_did(monkeypatch):
-    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "")  # so that teardown restores it ...
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")  # ... after the pin has set it
     monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "2")  # the user's
     pin_tf_threads()
     assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
