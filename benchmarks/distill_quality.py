@@ -71,6 +71,8 @@ CONFIGS: dict[str, dict] = {
 }
 CONFIGS["fm+joint"] = CONFIGS["fm"] | LEVERS["joint"]
 CONFIGS["fm+fresh"] = CONFIGS["fm"] | LEVERS["fresh"]
+CONFIGS["default+solo"] = {"fresh_reads": "none"}  # fresh candidates read no earlier map
+CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each wiring
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
 RESULT_VERSION = 1

@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint-epochs", type=int, default=None,
                    help="epochs of the joint fine-tune of all students after each round "
                         "(0: off; no prefix may lose val accuracy)")
+    p.add_argument("--fresh-reads", choices=("connected", "none", "both"), default=None,
+                   help="what a fresh candidate reads: the previous stage's map, nothing "
+                        "(an independent student), or one of each")
     p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
@@ -378,7 +381,7 @@ def _distill_config(args: argparse.Namespace):
     given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
                                                   "eta", "seed", "growth", "views", "edge",
                                                   "line_search", "corrective", "bands",
-                                                  "joint_epochs")}
+                                                  "joint_epochs", "fresh_reads")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

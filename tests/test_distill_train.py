@@ -134,3 +134,34 @@ def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
     # monotone: no accepted stage lowers the ensemble's val accuracy
     accs = [s.record["val_accuracy"] for s in a.stages]
     assert accs == sorted(accs)
+
+
+def test_fresh_candidates_without_a_connection_are_wired_as_independent_students(problem,
+                                                                                 tmp_path):
+    """fresh_reads="both": from round 2 each band candidate also trains fresh reading nothing
+    (RESCHED's independent student). Whichever variant wins, the stage's record, its model's
+    inputs and the saved stage files agree on what it reads."""
+    from pipeline.distill.bdistil import _variants
+
+    cfg = dataclasses.replace(CFG, stages=3, gamma=0.0, line_search=True, bands=2.0,
+                              per_band=1, fresh_reads="both")
+    assert _variants(cfg, 1) == ("residual",)
+    assert _variants(cfg, 2) == ("residual", "fresh", "fresh-solo")
+    assert _variants(dataclasses.replace(cfg, fresh_reads="none"), 3) == ("residual",
+                                                                          "fresh-solo")
+    logs: list[str] = []
+    r = run_bdistil(problem, TEACHER_MACS, cfg, tmp_path, log=logs.append)
+    r2 = [m for m in logs if m.startswith("round 2: c2d")]
+    n_solo = sum("(fresh, no connection" in m for m in r2)
+    assert n_solo >= 1 and n_solo == sum("(fresh, beta" in m for m in r2)
+    assert len(r2) == 3 * n_solo  # residual, fresh reading the map, fresh reading nothing
+    for st in r.stages:
+        reads = st.record["inputs"][1:]
+        assert len(st.model.inputs) == 1 + len(reads)
+        assert (st.record["fit_to"] == "fresh-solo") == (st.record["stage"] > 1 and not reads)
+        assert ("+s0" in st.record["candidate"]) == bool(reads)
+    (tmp_path / "files").mkdir()
+    paths, _ = save_stage_files(tmp_path / "files", [st.model for st in r.stages],
+                                [[(x["from_stage"], x["from_output"])
+                                  for x in st.record["inputs"][1:]] for st in r.stages])
+    assert len(paths) == len(r.stages)

@@ -120,6 +120,9 @@ class DistillConfig:
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
     monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
     fresh: bool = True  # bands, rounds >= 2: also train each candidate on the teacher alone
+    # what a fresh variant reads: "connected" (the previous stage's map, as the residual
+    # variant), "none" (x only: RESCHED's independent student), "both" (one of each)
+    fresh_reads: str = "connected"
     corrective: bool = True  # refit every alpha on val after each round (guarded)
     joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
     joint_lr: float = 1e-3
@@ -216,8 +219,9 @@ def _describe(trial: Trial, t: int, unit: str) -> str:
     if isinstance(trial.result, tuple) and len(trial.result) > 3:
         extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
                  f"  val acc {100 * trial.result[4]:.1f}%"
-                 + (f"  (fresh, beta {trial.result[6]:.2f})" if trial.result[5] == "fresh"
-                    else ""))
+                 + ({"fresh": f"  (fresh, beta {trial.result[6]:.2f})",
+                     "fresh-solo": f"  (fresh, no connection, beta {trial.result[6]:.2f})"}
+                    .get(trial.result[5], "")))
     return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
 
 
@@ -237,6 +241,19 @@ def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray, y_val: np
     vals = [(phi(b * f_val + a * y_val), -b, a) for b in betas for a in grid]
     v, nb, a = min(vals)
     return float(a), float(-nb), float((base - v) / max(base, 1e-12))
+
+
+def _variants(cfg: DistillConfig, t: int) -> tuple[str, ...]:
+    """How each band candidate of round t is trained: "residual" (against the adversary,
+    reading the previous map), and with fresh candidates (bands on, t >= 2) "fresh" (the
+    teacher alone, reading the previous map) and/or "fresh-solo" (the teacher alone, reading
+    nothing: the independent student RESCHED would train)."""
+    if cfg.fresh_reads not in ("connected", "none", "both"):
+        raise PedError(f"unknown fresh_reads '{cfg.fresh_reads}'", "use connected, none or both")
+    if not (cfg.fresh and cfg.bands > 1.0 and t > 1):
+        return ("residual",)
+    return ("residual", *{"connected": ("fresh",), "none": ("fresh-solo",),
+                          "both": ("fresh", "fresh-solo")}[cfg.fresh_reads])
 
 
 BETAS = tuple(round(0.3 + 0.05 * i, 2) for i in range(15))  # 0.3 .. 1.0: fresh stages
@@ -335,29 +352,39 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         read_desc = [{"role": "feature", "from_stage": r.from_stage, "from_output": r.from_output}
                      for r in reads]
         tr = {s: pack_targets(p.g[s], f[s], p.y[s], n_cls) for s in (FIT, "val")}
-        # fresh variant (cfg.fresh, rounds >= 2): the same candidate trained on the teacher alone
-        n_var = 2 if cfg.fresh and cfg.bands > 1.0 and t > 1 else 1
+        # fresh variants (cfg.fresh, rounds >= 2): the same architecture trained on the teacher
+        # alone, reading the previous map ("fresh") and/or nothing ("fresh-solo")
+        variants = _variants(cfg, t)
+        n_var = len(variants)
         tr0 = {s: pack_targets(p.g[s], np.zeros_like(f[s]), p.y[s], n_cls)
-               for s in (FIT, "val")} if n_var == 2 else tr
+               for s in (FIT, "val")} if n_var > 1 else tr
         xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
+        xs_solo = {s: [p.x[s]] for s in (FIT, "val")}
 
         loss_args = (cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight, cfg.mu,
                      cfg.eta, potential_scale(r_fit, cfg.eta))
 
         def job(c: Candidate, rep: int, t=t, tr=tr, tr0=tr0, xs=xs, w=w, n_var=n_var,
-                loss_args=loss_args) -> FitJob:
-            """rep = n_var * seed_rep + variant; variant 1 = fresh (teacher alone)."""
+                loss_args=loss_args, variants=variants, xs_solo=xs_solo) -> FitJob:
+            """rep = n_var * seed_rep + variant index into `variants` (residual first)."""
             idx = pool.index(c.arch)
-            fresh, rep = rep % n_var == 1, rep // n_var
+            var, rep = variants[rep % n_var], rep // n_var
+            fresh = var != "residual"
             tt, ww = (tr0, None) if fresh else (tr, w)
-            return FitJob(c, loss_args, xs[FIT], tt[FIT], ww, xs["val"], tt["val"], cfg.solver,
-                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep + 50_021 * fresh)
+            if var == "fresh-solo":
+                c, xx = dataclasses.replace(c, reads=()), xs_solo
+            else:
+                xx = xs
+            return FitJob(c, loss_args, xx[FIT], tt[FIT], ww, xx["val"], tt["val"], cfg.solver,
+                          cfg.seed * 7919 + 97 * t + idx + 100_003 * rep + 50_021 * fresh
+                          + 30_011 * (var == "fresh-solo"))
 
         def score(rep: int, model, epochs: int, xs=xs, r_fit=r_fit, adv_val=adv_val,
-                  n_var=n_var):
+                  n_var=n_var, variants=variants, xs_solo=xs_solo):
             """(edge, result) of a trained candidate: its line-searched alpha, gain, ..."""
-            fresh = rep % n_var == 1
-            y_val, _ = predict(model, xs["val"])
+            var = variants[rep % n_var]
+            fresh = var != "residual"
+            y_val, _ = predict(model, (xs_solo if var == "fresh-solo" else xs)["val"])
             gain, beta = None, 1.0
             if cfg.line_search:
                 alpha, beta, gain = _alpha_and_gain(p, cfg, f["val"], y_val,
@@ -372,8 +399,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 edge(adv_val, step, cfg.bound)
             if gain is None:
                 return e, (model, alpha, epochs)
-            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + step, "val"),
-                       "fresh" if fresh else "residual", beta)
+            return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + step, "val"), var,
+                       beta)
 
         def train_all(pairs: list[tuple[Candidate, int]], job=job, score=score):
             """[(edge, result)] of (candidate, rep) pairs trained side by side (engine)."""
@@ -427,6 +454,10 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         start = pool.index(trial.candidate.arch)
         model, alpha, epochs = trial.result[:3]
         beta = trial.result[6] if len(trial.result) > 6 else 1.0
+        if len(trial.result) > 5 and trial.result[5] == "fresh-solo":  # reads nothing
+            read_desc = []
+            trial.candidate = dataclasses.replace(trial.candidate, reads=())
+            trial.cost = cost(trial.candidate, board)
         for x in stages:  # a fresh stage may shrink the earlier ones (same argmax per prefix)
             x.record["alpha"] *= beta
         st = Stage({}, model, {}, {})
