@@ -98,9 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint-epochs", type=int, default=None,
                    help="epochs of the joint fine-tune of all students after each round "
                         "(0: off; no prefix may lose val accuracy)")
-    p.add_argument("--fresh-reads", choices=("connected", "none", "both"), default=None,
-                   help="what a fresh candidate reads: the previous stage's map, nothing "
-                        "(an independent student), or one of each")
     p.set_defaults(func=cmd_distill)
 
     p = sub.add_parser("quantize", help="int8 .tflite per student, checked against TFLM")
@@ -212,6 +209,9 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="students do not read earlier students' feature maps")
     p.add_argument("--no-baselines", action="store_true",
                    help="skip RESCHED / NO-RESCHED (faster)")
+    p.add_argument("--fresh-reads", choices=("connected", "none", "both"), default=None,
+                   help="what a fresh candidate reads: the previous stage's map, nothing "
+                        "(an independent student), or one of each")
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="where a round's candidates and the baselines train: side by side in "
                         "Ray workers (the .[sweep] extra; auto: when installed and the machine "

@@ -50,7 +50,11 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   residual is a low-variance target only when the earlier stages' errors on new inputs look
   like their errors on the fit split; under subject shift (watch) an independently fitted
   student's errors are the more useful correction, which is what RESCHED exploits. The stage
-  record says which (`fit_to`, `beta`).
+  record says which (`fit_to`, `beta`). `fresh_reads` says what a fresh variant reads:
+  "connected" (the previous stage's map), "none" ("fresh-solo": x only, the independent
+  student RESCHED would train, so the line search can choose RESCHED's kind of stage, cheaper
+  by the mix layer; a later stage then reads this stage's own map) or "both" (one of each,
+  1.5x the trainings from round 2).
 - `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
   best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
   without line_search) wins (findwl.find_wl_band).
