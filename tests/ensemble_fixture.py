@@ -17,8 +17,11 @@ from pipeline.data.prepare import prepare
 from pipeline.data.recipe import load_recipe
 
 
-def build_tiny_ensemble(out_dir: Path, epochs: int = 3, concat: bool = False):
-    """`concat=True` wires stage 2 as concat(conv(x), feature) instead of an ADD."""
+def build_tiny_ensemble(out_dir: Path, epochs: int = 3, concat: bool = False,
+                        solo_third: bool = False):
+    """`concat=True` wires stage 2 as concat(conv(x), feature) instead of an ADD.
+    `solo_third=True` adds a stage 3 that reads no earlier map (x -> conv -> flatten ->
+    dense), as a `fresh_reads = "none"` stage of B-DISTIL is wired."""
     import keras
     from keras import layers
 
@@ -63,8 +66,21 @@ def build_tiny_ensemble(out_dir: Path, epochs: int = 3, concat: bool = False):
          "outputs": [{"role": "logits"}],
          "agg_weight": 0.5, "cost": {"macs": 8 * 8 * 8 * 17 + 1280}},
     ]}
+    models = [s1, s2]
+    if solo_third:
+        x3 = keras.Input((8, 8, 1), name="x")
+        h = layers.ReLU(6.0, name="s3_feat")(layers.Conv2D(4, 3, padding="same",
+                                                            name="s3_conv")(x3))
+        s3 = keras.Model(x3, layers.Dense(10, name="s3_logits")(layers.Flatten(name="s3_flat")(h)),
+                         name="stage_03")
+        s3.compile("adam", ce)
+        s3.fit(ds.x["train"], ds.y["train"], epochs=epochs, verbose=0)
+        s3.save(out_dir / "stage_03.keras")
+        ensemble["stages"].append({"inputs": [{"role": "x"}], "outputs": [{"role": "logits"}],
+                                   "agg_weight": 0.5, "cost": {"macs": 8 * 8 * 4 * 9 + 2560}})
+        models.append(s3)
     (out_dir / "ensemble.json").write_text(json.dumps(ensemble, indent=2))
-    return ds, [s1, s2]
+    return ds, models
 
 
 def float_stage_logits(models, ds, split="test") -> list[np.ndarray]:

@@ -73,6 +73,28 @@ def test_device_scores_equal_the_host_bit_for_bit(bundle, target):
 
 
 @pytest.mark.slow
+def test_a_stage_that_reads_no_earlier_map_is_bit_exact_on_the_device(tmp_path):
+    """Stage 2 reads stage 1's map, stage 3 reads nothing (B-DISTIL's `fresh_reads = "none"`
+    wiring): the generated C on `native` equals TFLM + the fixed-point aggregation."""
+    root = tmp_path
+    ds, _ = build_tiny_ensemble(root / "students", solo_third=True)
+    stages = quantize_ensemble(root / "students", ds.x["train"])
+    assert len(stages) == 3
+    write_stage_table(stages, root / "tflite", ds.n_classes, ds.meta["majority_class"],
+                      ds.meta["input_shape"])
+    generate(BundleSpec.from_stages_json(root / "tflite"), root / "firmware")
+    xq, expected = host_expectation(stages, ds.x["test"][:N])
+    image = _image(root, "native")
+    cfg = _cfg(root, "native", bundle_hash(root / "tflite"))
+    with targets.running("native", image) as t:
+        cfg.url = t.url
+        summary = hil.validate(cfg, xq, ds.y["test"][:N], expected, log=lambda _: None)
+    assert summary["samples"] == N and summary["bit_exact_samples"] == N
+    lines = [json.loads(x) for x in (cfg.out_dir / "results.jsonl").read_text().splitlines()]
+    assert len(lines) == N and all(x["bit_exact"] for x in lines)
+
+
+@pytest.mark.slow
 def test_killed_device_then_resume_loses_and_duplicates_nothing(bundle):
     root, ds, xq, expected, digest = bundle
     image = _image(root, "native")
