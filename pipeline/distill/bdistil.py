@@ -224,7 +224,7 @@ def _describe(trial: Trial, t: int, unit: str) -> str:
         extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
                  f"  val acc {100 * trial.result[4]:.1f}%"
                  + ({"fresh": f"  (fresh, beta {trial.result[6]:.2f})",
-                     "fresh-solo": f"  (fresh, no connection, beta {trial.result[6]:.2f})"}
+                     SOLO: f"  (fresh, no connection, beta {trial.result[6]:.2f})"}
                     .get(trial.result[5], "")))
     return f"{head}  edge {trial.edge:+.3f}{extra}  {verdict}"
 
@@ -247,17 +247,18 @@ def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray, y_val: np
     return float(a), float(-nb), float((base - v) / max(base, 1e-12))
 
 
+SOLO = "fresh-solo"  # the variant that reads no earlier map
+FRESH_VARIANTS = {"connected": ("fresh",), "none": (SOLO,), "both": ("fresh", SOLO)}
+
+
 def _variants(cfg: DistillConfig, t: int) -> tuple[str, ...]:
     """How each band candidate of round t is trained: "residual" (against the adversary,
     reading the previous map), and with fresh candidates (bands on, t >= 2) "fresh" (the
     teacher alone, reading the previous map) and/or "fresh-solo" (the teacher alone, reading
     nothing: the independent student RESCHED would train)."""
-    if cfg.fresh_reads not in ("connected", "none", "both"):
-        raise PedError(f"unknown fresh_reads '{cfg.fresh_reads}'", "use connected, none or both")
     if not (cfg.fresh and cfg.bands > 1.0 and t > 1):
         return ("residual",)
-    return ("residual", *{"connected": ("fresh",), "none": ("fresh-solo",),
-                          "both": ("fresh", "fresh-solo")}[cfg.fresh_reads])
+    return ("residual", *FRESH_VARIANTS[cfg.fresh_reads])
 
 
 BETAS = tuple(round(0.3 + 0.05 * i, 2) for i in range(15))  # 0.3 .. 1.0: fresh stages
@@ -317,6 +318,9 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         raise PedError(f"unknown objective '{cfg.objective}'", f"use one of {OBJECTIVES}")
     if cfg.edge not in ("normalised", "cosine"):
         raise PedError(f"unknown edge '{cfg.edge}'", "use normalised or cosine")
+    if cfg.fresh_reads not in FRESH_VARIANTS:
+        raise PedError(f"unknown fresh_reads '{cfg.fresh_reads}'",
+                       f"use one of {', '.join(FRESH_VARIANTS)}")
     board = load_board(cfg.target)
     k_max = min(cfg.stages, board.budget.max_stages)
     if k_max < cfg.stages:
@@ -363,32 +367,31 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         tr0 = {s: pack_targets(p.g[s], np.zeros_like(f[s]), p.y[s], n_cls)
                for s in (FIT, "val")} if n_var > 1 else tr
         xs = {s: _inputs(p, stages, read_desc, s) for s in (FIT, "val")}
-        xs_solo = {s: [p.x[s]] for s in (FIT, "val")}
+        xs_of = {v: {s: [p.x[s]] for s in (FIT, "val")} if v == SOLO else xs for v in variants}
 
         loss_args = (cfg.objective, n_cls, cfg.bound, cfg.temperature, cfg.ce_weight, cfg.mu,
                      cfg.eta, potential_scale(r_fit, cfg.eta))
 
-        def job(c: Candidate, rep: int, t=t, tr=tr, tr0=tr0, xs=xs, w=w, n_var=n_var,
-                loss_args=loss_args, variants=variants, xs_solo=xs_solo) -> FitJob:
+        def job(c: Candidate, rep: int, t=t, tr=tr, tr0=tr0, w=w, n_var=n_var,
+                loss_args=loss_args, variants=variants, xs_of=xs_of) -> FitJob:
             """rep = n_var * seed_rep + variant index into `variants` (residual first)."""
             idx = pool.index(c.arch)
             var, rep = variants[rep % n_var], rep // n_var
             fresh = var != "residual"
             tt, ww = (tr0, None) if fresh else (tr, w)
-            if var == "fresh-solo":
-                c, xx = dataclasses.replace(c, reads=()), xs_solo
-            else:
-                xx = xs
+            xx = xs_of[var]
+            if var == SOLO:
+                c = dataclasses.replace(c, reads=())
             return FitJob(c, loss_args, xx[FIT], tt[FIT], ww, xx["val"], tt["val"], cfg.solver,
                           cfg.seed * 7919 + 97 * t + idx + 100_003 * rep + 50_021 * fresh
-                          + 30_011 * (var == "fresh-solo"))
+                          + 30_011 * (var == SOLO))
 
-        def score(rep: int, model, epochs: int, xs=xs, r_fit=r_fit, adv_val=adv_val,
-                  n_var=n_var, variants=variants, xs_solo=xs_solo):
+        def score(rep: int, model, epochs: int, r_fit=r_fit, adv_val=adv_val,
+                  n_var=n_var, variants=variants, xs_of=xs_of):
             """(edge, result) of a trained candidate: its line-searched alpha, gain, ..."""
             var = variants[rep % n_var]
             fresh = var != "residual"
-            y_val, _ = predict(model, (xs_solo if var == "fresh-solo" else xs)["val"])
+            y_val, _ = predict(model, xs_of[var]["val"])
             gain, beta = None, 1.0
             if cfg.line_search:
                 alpha, beta, gain = _alpha_and_gain(p, cfg, f["val"], y_val,
@@ -396,7 +399,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             elif cfg.objective == "residual_kd":
                 alpha = cfg.bound
             else:
-                y_fit, _ = predict(model, xs[FIT])
+                y_fit, _ = predict(model, xs_of[var][FIT])
                 alpha = line_search_alpha(r_fit, y_fit, cfg.bound, cfg.eta)
             step = alpha * y_val + (beta - 1.0) * f["val"]  # what the stage changes in F
             e = cosine_edge(adv_val, step if fresh else y_val) if cfg.edge == "cosine" else \
@@ -458,7 +461,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         start = pool.index(trial.candidate.arch)
         model, alpha, epochs = trial.result[:3]
         beta = trial.result[6] if len(trial.result) > 6 else 1.0
-        if len(trial.result) > 5 and trial.result[5] == "fresh-solo":  # reads nothing
+        if len(trial.result) > 5 and trial.result[5] == SOLO:  # reads nothing
             read_desc = []
             trial.candidate = dataclasses.replace(trial.candidate, reads=())
             trial.cost = cost(trial.candidate, board)
