@@ -26,16 +26,21 @@ from pipeline.quantize import bundle_hash, host_expectation, quantize_ensemble, 
 N = 24  # test samples streamed per run
 
 
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hilrun")
-    ds, _ = build_tiny_ensemble(root / "students")
+def _make_bundle(root, **wiring):
+    """The tiny ensemble (`build_tiny_ensemble(**wiring)`) quantized, its stage table and C
+    generated under root: (root, dataset, quantized test inputs, host scores, bundle hash)."""
+    ds, _ = build_tiny_ensemble(root / "students", **wiring)
     stages = quantize_ensemble(root / "students", ds.x["train"])
     write_stage_table(stages, root / "tflite", ds.n_classes, ds.meta["majority_class"],
                       ds.meta["input_shape"])
     generate(BundleSpec.from_stages_json(root / "tflite"), root / "firmware")
     xq, expected = host_expectation(stages, ds.x["test"][:N])
     return root, ds, xq, expected, bundle_hash(root / "tflite")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return _make_bundle(tmp_path_factory.mktemp("hilrun"))
 
 
 def _image(root, target):
@@ -76,16 +81,10 @@ def test_device_scores_equal_the_host_bit_for_bit(bundle, target):
 def test_a_stage_that_reads_no_earlier_map_is_bit_exact_on_the_device(tmp_path):
     """Stage 2 reads stage 1's map, stage 3 reads nothing (B-DISTIL's `fresh_reads = "none"`
     wiring): the generated C on `native` equals TFLM + the fixed-point aggregation."""
-    root = tmp_path
-    ds, _ = build_tiny_ensemble(root / "students", solo_third=True)
-    stages = quantize_ensemble(root / "students", ds.x["train"])
-    assert len(stages) == 3
-    write_stage_table(stages, root / "tflite", ds.n_classes, ds.meta["majority_class"],
-                      ds.meta["input_shape"])
-    generate(BundleSpec.from_stages_json(root / "tflite"), root / "firmware")
-    xq, expected = host_expectation(stages, ds.x["test"][:N])
+    root, ds, xq, expected, digest = _make_bundle(tmp_path, solo_third=True)
+    assert len(expected) == 3  # the accumulators after each of the three stages
     image = _image(root, "native")
-    cfg = _cfg(root, "native", bundle_hash(root / "tflite"))
+    cfg = _cfg(root, "native", digest)
     with targets.running("native", image) as t:
         cfg.url = t.url
         summary = hil.validate(cfg, xq, ds.y["test"][:N], expected, log=lambda _: None)
