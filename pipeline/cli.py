@@ -211,7 +211,7 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="skip RESCHED / NO-RESCHED (faster)")
     p.add_argument("--fresh-reads", choices=("connected", "none", "both"), default=None,
                    help="what a fresh candidate reads: the previous stage's map, nothing "
-                        "(an independent student), or one of each")
+                        "(an independent student; the default), or one of each")
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="where a round's candidates and the baselines train: side by side in "
                         "Ray workers (the .[sweep] extra; auto: when installed and the machine "

@@ -127,10 +127,11 @@ def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
     np.testing.assert_array_equal(a.f["test"], b.f["test"])
     for s in a.stages:
         assert s.record["val_gain"] >= cfg.min_gain and 0 < s.record["alpha"] <= cfg.bound
-    # round 2 trains every band candidate twice: on the residual and fresh (teacher alone)
+    # round 2 trains every band candidate twice: on the residual and fresh (teacher alone,
+    # reading no earlier map: fresh_reads' default)
     r2 = [m for m in logs if m.startswith("round 2: c2d")]
-    assert any("(fresh" in m for m in r2) and any("(fresh" not in m for m in r2)
-    assert a.stages[-1].record["fit_to"] in ("residual", "fresh")
+    assert any("(fresh, no connection" in m for m in r2) and any("(fresh" not in m for m in r2)
+    assert a.stages[-1].record["fit_to"] in ("residual", "fresh-solo")
     # monotone: no accepted stage lowers the ensemble's val accuracy
     accs = [s.record["val_accuracy"] for s in a.stages]
     assert accs == sorted(accs)

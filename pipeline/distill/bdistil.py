@@ -41,7 +41,7 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   corrective step": the greedy rounds freeze every earlier student, so a round can only add.
 - `fresh` (with bands, rounds >= 2): each band candidate is trained twice, on the residual
   objective against the adversary's example weights and "fresh", on the teacher alone (plain
-  KD from an empty ensemble, uniform weights, still reading the connection); both face the same
+  KD from an empty ensemble, uniform weights; what it reads: `fresh_reads`); both face the same
   weak-learning test (edge against the adversary, line-searched alpha, val gain, monotone),
   and the best val gain is the stage. A fresh student predicts the teacher rather than a
   correction, so its line search is over (beta, alpha): F_t = beta F_{t-1} + alpha y_t,
@@ -51,10 +51,11 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   like their errors on the fit split; under subject shift (watch) an independently fitted
   student's errors are the more useful correction, which is what RESCHED exploits. The stage
   record says which (`fit_to`, `beta`). `fresh_reads` says what a fresh variant reads:
-  "connected" (the previous stage's map), "none" ("fresh-solo": x only, the independent
-  student RESCHED would train, so the line search can choose RESCHED's kind of stage, cheaper
-  by the mix layer; a later stage then reads this stage's own map) or "both" (one of each,
-  1.5x the trainings from round 2).
+  "none" (the default: "fresh-solo", x only, the independent student RESCHED would train, so
+  the line search can choose RESCHED's kind of stage, cheaper by the mix layer; a later stage
+  then reads this stage's own map), "connected" (the previous stage's map; the default until
+  run D, docs/distill.md) or "both" (one of each, 1.5x the trainings from round 2). The
+  residual variant always reads the connection.
 - `bands` = rho > 1: FIND-WL over geometric cost bands, `per_band` candidates per band,
   best-of-`small_seeds` seeds for students under `small_macs` MACs, the best val gain (edge
   without line_search) wins (findwl.find_wl_band).
@@ -124,9 +125,10 @@ class DistillConfig:
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
     monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
     fresh: bool = True  # bands, rounds >= 2: also train each candidate on the teacher alone
-    # what a fresh variant reads: "connected" (the previous stage's map, as the residual
-    # variant), "none" (x only: RESCHED's independent student), "both" (one of each)
-    fresh_reads: str = "connected"
+    # what a fresh variant reads: "none" (x only: RESCHED's independent student; the default
+    # since run D), "connected" (the previous stage's map, as the residual variant; runs A-C),
+    # "both" (one of each)
+    fresh_reads: str = "none"
     corrective: bool = True  # refit every alpha on val after each round (guarded)
     joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
     joint_lr: float = 1e-3
