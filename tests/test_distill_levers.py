@@ -78,6 +78,16 @@ G3 = np.array([[-1.0, 1.0]] * 3)  # the teacher says class 1 for all three, labe
 LAB3 = np.array([1, 1, 1])
 
 
+def test_fresh_stage_beta_grid_by_hand():
+    """beta runs from beta_min to 1 in steps of 0.05, both ends included."""
+    from pipeline.distill.bdistil import betas
+
+    assert betas(0.3) == (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85,
+                          0.9, 0.95, 1.0)
+    assert betas(0.5) == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0)
+    assert betas(1.0) == (1.0,)
+
+
 def test_corrective_step_never_lowers_a_prefix():
     # all three examples are class 1. Prefix 2's margin on example 0 is
     # 2 (0.02 alpha_1 - 0.1 alpha_2) = 0.12 - 0.2 alpha_2 at alpha_1 = B = 3: right while
@@ -181,3 +191,20 @@ def test_joint_fine_tune_keeps_every_prefix_and_restores_on_failure():
     y1, f1 = models[0].predict(xv, verbose=0)
     y2, _ = models[1].predict([xv, f1], verbose=0)
     assert prefix_accuracies([y1, y2], [1.5, 1.5], yv) == good.val_accuracy_after
+
+
+@pytest.mark.parametrize("bad", [{"fresh_reads": "sideways"}, {"beta_min": 0.0},
+                                 {"beta_min": 1.5}, {"edge": "sharp"}])
+def test_bad_distill_options_are_refused_before_any_training(bad, tmp_path):
+    """Each option is checked at the start of run_bdistil, with the fix in the message
+    (the problem is never looked at, so None stands in for it)."""
+    import dataclasses
+
+    from pipeline.distill.bdistil import DistillConfig, run_bdistil
+    from pipeline.errors import PedError
+
+    cfg = dataclasses.replace(DistillConfig(), **bad)
+    with pytest.raises(PedError) as err:
+        run_bdistil(None, 1_000, cfg, tmp_path)
+    assert str(next(iter(bad.values()))) in err.value.problem and err.value.fix
+    assert not any(tmp_path.iterdir())

@@ -129,6 +129,7 @@ class DistillConfig:
     # since run D), "connected" (the previous stage's map, as the residual variant; runs A-C),
     # "both" (one of each)
     fresh_reads: str = "none"
+    beta_min: float = 0.3  # fresh stages: the least beta of F_t = beta F_{t-1} + alpha y_t
     corrective: bool = True  # refit every alpha on val after each round (guarded)
     joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
     joint_lr: float = 1e-3
@@ -263,7 +264,10 @@ def _variants(cfg: DistillConfig, t: int) -> tuple[str, ...]:
     return ("residual", *FRESH_VARIANTS[cfg.fresh_reads])
 
 
-BETAS = tuple(round(0.3 + 0.05 * i, 2) for i in range(15))  # 0.3 .. 1.0: fresh stages
+def betas(beta_min: float) -> tuple[float, ...]:
+    """The grid of beta a fresh stage's line search tries: beta_min .. 1 in steps of 0.05."""
+    n = round((1.0 - beta_min) / 0.05)
+    return tuple(round(1.0 - 0.05 * i, 2) for i in range(n, -1, -1))
 
 
 def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray]) -> None:
@@ -323,6 +327,9 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
     if cfg.fresh_reads not in FRESH_VARIANTS:
         raise PedError(f"unknown fresh_reads '{cfg.fresh_reads}'",
                        f"use one of {', '.join(FRESH_VARIANTS)}")
+    if not 0.0 < cfg.beta_min <= 1.0:
+        raise PedError(f"beta_min {cfg.beta_min} is outside (0, 1]",
+                       "a fresh stage scales F_{t-1} by beta in [beta_min, 1]; 0.3 is the default")
     board = load_board(cfg.target)
     k_max = min(cfg.stages, board.budget.max_stages)
     if k_max < cfg.stages:
@@ -397,7 +404,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             gain, beta = None, 1.0
             if cfg.line_search:
                 alpha, beta, gain = _alpha_and_gain(p, cfg, f["val"], y_val,
-                                                    BETAS if fresh else (1.0,))
+                                                    betas(cfg.beta_min) if fresh else (1.0,))
             elif cfg.objective == "residual_kd":
                 alpha = cfg.bound
             else:
