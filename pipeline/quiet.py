@@ -4,17 +4,27 @@ Without `--verbose` a command prints one line per step with its result (and its 
 TensorFlow's C++ log (`I0000 ... cpu_feature_guard`, `E0000 ... NodeDef mentions attribute
 use_unbounded_threadpool`, the oneDNN banner), absl's and TensorFlow's Python warnings
 (tf.function retracing), the `tf.lite.Interpreter is deprecated` warning and PlatformIO's
-build log are kept off the terminal. A failing build still shows the tail of its log in the
-error. `--verbose` lets everything through. The choice travels to child processes in
-`PED_VERBOSE` (the one place it is kept); `configure` must run before TensorFlow is imported,
-since TensorFlow reads TF_CPP_MIN_LOG_LEVEL once, at import.
+build log are kept off the terminal. TensorFlow's import writes two lines to stderr that its
+log level does not govern (on CPUs where its oneDNN custom operations are on: "All log
+messages before absl::InitializeLog() ..." and the oneDNN banner): the first `import
+tensorflow` runs with stderr caught, and every other line it wrote is passed on. A failing
+build still shows the tail of its log in the error. `--verbose` lets everything through.
+The choice travels to child processes in `PED_VERBOSE` (the one place it is kept);
+`configure` must run before TensorFlow is imported, since TensorFlow reads
+TF_CPP_MIN_LOG_LEVEL once, at import.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
+import importlib.machinery
 import logging
 import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 
 ENV = "PED_VERBOSE"
 
@@ -26,6 +36,51 @@ _WARNINGS = (r".*tf\.lite\.Interpreter is deprecated.*",
              r".*`build\(\)` was called on layer.*",
              r".*Do not pass an `input_shape`/`input_dim` argument to a layer.*",
              r".*Statistics for quantized inputs were expected, but not specified.*")
+
+
+# lines TensorFlow's import writes to stderr whatever TF_CPP_MIN_LOG_LEVEL says (TF 2.21)
+_IMPORT_BANNERS = ("All log messages before absl::InitializeLog() is called",
+                   "oneDNN custom operations are on")
+
+
+@contextlib.contextmanager
+def stderr_without(patterns: tuple[str, ...]) -> Iterator[None]:
+    """Run the block with file descriptor 2 (C++ and Python alike) caught; afterwards write
+    back every caught line that contains none of `patterns`."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode(errors="replace").splitlines(keepends=True)
+            kept = "".join(ln for ln in lines if not any(p in ln for p in patterns))
+            if kept:
+                os.write(2, kept.encode())
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """The first `import tensorflow` (direct, or through keras) runs under stderr_without."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)  # once
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            real = spec.loader.exec_module
+
+            def exec_module(module, real=real):
+                with stderr_without(_IMPORT_BANNERS):
+                    real(module)
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 class _ErrorsOnly(logging.Filter):
@@ -40,6 +95,9 @@ def configure(verbose: bool) -> None:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # C++ INFO, WARNING and ERROR lines
+    if "tensorflow" not in sys.modules and not any(
+            isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     for pattern in _WARNINGS:
         warnings.filterwarnings("ignore", message=pattern)
