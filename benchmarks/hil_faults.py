@@ -39,6 +39,7 @@ from pipeline.harness import hil, targets
 from pipeline.harness.relay import FaultRelay
 from pipeline.progress import console
 from pipeline.quantize import bundle_hash, host_expectation, load_stage_table
+from pipeline.quiet import fd_redirected
 from pipeline.steps import Context, step_build, step_quantize
 
 
@@ -48,15 +49,8 @@ def _quiet_stdout(on: bool):
     if not on:
         yield
         return
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
+    with fd_redirected(1, 2, sys.stdout):
         yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def one_run(target: str, image: Path, rate: float, seed: int, cfg_base: dict, xq, y, expected,

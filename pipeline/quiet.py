@@ -44,19 +44,29 @@ _IMPORT_BANNERS = ("All log messages before absl::InitializeLog() is called",
 
 
 @contextlib.contextmanager
+def fd_redirected(fd: int, to_fd: int, stream) -> Iterator[None]:
+    """File descriptor `fd` (C and Python writes alike) goes to `to_fd` for the block;
+    `stream`, the Python stream on `fd`, is flushed on the way in and out."""
+    stream.flush()
+    saved = os.dup(fd)
+    os.dup2(to_fd, fd)
+    try:
+        yield
+    finally:
+        stream.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+@contextlib.contextmanager
 def stderr_without(patterns: tuple[str, ...]) -> Iterator[None]:
-    """Run the block with file descriptor 2 (C++ and Python alike) caught; afterwards write
-    back every caught line that contains none of `patterns`."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    """Run the block with file descriptor 2 caught; afterwards write back every caught line
+    that contains none of `patterns`."""
     with tempfile.TemporaryFile() as caught:
-        os.dup2(caught.fileno(), 2)
         try:
-            yield
+            with fd_redirected(2, caught.fileno(), sys.stderr):
+                yield
         finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
             caught.seek(0)
             lines = caught.read().decode(errors="replace").splitlines(keepends=True)
             kept = "".join(ln for ln in lines if not any(p in ln for p in patterns))
