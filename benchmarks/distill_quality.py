@@ -75,6 +75,7 @@ CONFIGS["fm+fresh"] = CONFIGS["fm"] | LEVERS["fresh"]
 CONFIGS["default+solo"] = {"fresh_reads": "none"}  # run D's name for today's default
 CONFIGS["default+connected"] = {"fresh_reads": "connected"}  # the default of runs A-C
 CONFIGS["default+beta0.5"] = {"beta_min": 0.5}  # a fresh stage keeps >= half of F_{t-1}
+CONFIGS["default-joint"] = {"joint_epochs": 0}  # without the joint fine-tune
 CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each wiring
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
