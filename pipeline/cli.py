@@ -201,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _quick_distill_args(p: argparse.ArgumentParser) -> None:
     """The distill knobs `ped distill` and `ped run` share."""
+    from pipeline.distill.bdistil import FRESH_VARIANTS  # no TensorFlow: about 20 ms
+
     p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
     p.add_argument("--student-epochs", type=int, default=None,
                    help="max epochs per student (early stopping on val)")
@@ -209,7 +211,7 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="students do not read earlier students' feature maps")
     p.add_argument("--no-baselines", action="store_true",
                    help="skip RESCHED / NO-RESCHED (faster)")
-    p.add_argument("--fresh-reads", choices=("connected", "none", "both"), default=None,
+    p.add_argument("--fresh-reads", choices=tuple(FRESH_VARIANTS), default=None,
                    help="what a fresh candidate reads: the previous stage's map, nothing "
                         "(an independent student; the default), or one of each")
     p.add_argument("--engine", choices=ENGINES, default="auto",

@@ -64,6 +64,7 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,8 +266,9 @@ def _variants(cfg: DistillConfig, t: int) -> tuple[str, ...]:
 
 
 def betas(beta_min: float) -> tuple[float, ...]:
-    """The grid of beta a fresh stage's line search tries: beta_min .. 1 in steps of 0.05."""
-    n = round((1.0 - beta_min) / 0.05)
+    """The grid of beta a fresh stage's line search tries, ascending to 1 in steps of 0.05
+    from the smallest step that is >= beta_min (never below it)."""
+    n = math.floor((1.0 - beta_min) / 0.05 + 1e-9)
     return tuple(round(1.0 - 0.05 * i, 2) for i in range(n, -1, -1))
 
 
@@ -329,7 +331,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                        f"use one of {', '.join(FRESH_VARIANTS)}")
     if not 0.0 < cfg.beta_min <= 1.0:
         raise PedError(f"beta_min {cfg.beta_min} is outside (0, 1]",
-                       "a fresh stage scales F_{t-1} by beta in [beta_min, 1]; 0.3 is the default")
+                       "a fresh stage scales F_{t-1} by beta in [beta_min, 1]; "
+                       f"{DistillConfig.beta_min} is the default")
     board = load_board(cfg.target)
     k_max = min(cfg.stages, board.budget.max_stages)
     if k_max < cfg.stages:
