@@ -77,6 +77,8 @@ CONFIGS["default+connected"] = {"fresh_reads": "connected"}  # the default of ru
 CONFIGS["default+beta0.5"] = {"beta_min": 0.5}  # a fresh stage keeps >= half of F_{t-1}
 CONFIGS["default-joint"] = {"joint_epochs": 0}  # without the joint fine-tune
 CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each wiring
+CONFIGS["default+labels"] = {"gain_on": "labels"}  # line search and gain on val label CE
+CONFIGS["default+labels+beta0.5"] = {"gain_on": "labels", "beta_min": 0.5}
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
 RESULT_VERSION = 1
@@ -430,6 +432,35 @@ def table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def against(doc: dict, base: dict, method: str = "bdistil") -> dict:
+    """This run's `method` minus `base`'s (an earlier --json of another configuration), job
+    by job: the jobs of both with the same (run, seed), per dataset and stage, int8 test
+    accuracy; {dataset: {"mean": [..], "se": [..], "n": [..]}}."""
+    out = {}
+    for name, e in doc["datasets"].items():
+        old = {(j["run"], j["seed"]): j for j in base.get("datasets", {}).get(name, {})
+               .get("jobs", [])}
+        pairs = [(j, old[(j["run"], j["seed"])]) for j in e["jobs"]
+                 if (j["run"], j["seed"]) in old]
+        if not pairs:
+            continue
+        k_max = max(len(a[method]["int8"]) for a, _ in pairs)
+        stats = [mean_se([_at(a, method, "int8", k) - _at(b, method, "int8", k)
+                          if k < min(len(a[method]["int8"]), len(b[method]["int8"])) else None
+                          for a, b in pairs]) for k in range(k_max)]
+        out[name] = {"mean": [m for m, _, _ in stats], "se": [s for _, s, _ in stats],
+                     "n": [n for _, _, n in stats]}
+    return out
+
+
+def against_table(diffs: dict, label: str) -> str:
+    lines = [f"dataset | k | n | B-DISTIL int8, this run - {label}", "--- | --- | --- | ---"]
+    for name, d in diffs.items():
+        lines += [f"{name} | {k + 1} | {d['n'][k]} | {_fmt(d['mean'][k], d['se'][k], 100.0)}"
+                  for k in range(len(d["mean"]))]
+    return "\n".join(lines)
+
+
 def parse_seeds(text: str) -> list[int]:
     """'3' -> seeds 0, 1, 2; '1,2,3' -> those seeds."""
     try:
@@ -455,7 +486,17 @@ def main() -> int:
     ap.add_argument("--address", default=None, help="Ray cluster address (implies Ray)")
     ap.add_argument("--cached-only", action="store_true",
                     help="run nothing: aggregate the jobs that finished before")
+    ap.add_argument("--against", type=Path, default=None,
+                    help="an earlier --json (another configuration): also print B-DISTIL's "
+                         "int8 difference from it, job by job (same run and seed)")
     args = ap.parse_args()
+    base = None
+    if args.against:
+        try:
+            base = json.loads(args.against.read_text())
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"error: --against {args.against}: {exc}; give a JSON that "
+                             "--json wrote") from None
     pin_tf_threads()  # a job is one CPU: one TF thread in it, its teacher and this driver
     seeds = parse_seeds(args.seeds)
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
@@ -471,6 +512,11 @@ def main() -> int:
     doc["command"] = " ".join(sys.argv)
     doc["config"] = {"name": args.config, "overrides": CONFIGS[args.config]}
     text = table(doc)
+    if base is not None:
+        doc["against"] = {"path": str(args.against), "config": base.get("config"),
+                          "bdistil_int8_minus": against(doc, base)}
+        text += "\n\n" + against_table(doc["against"]["bdistil_int8_minus"],
+                                        str(args.against))
     print(text)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _quick_distill_args(p: argparse.ArgumentParser) -> None:
     """The distill knobs `ped distill` and `ped run` share."""
-    from pipeline.distill.bdistil import FRESH_VARIANTS  # no TensorFlow: about 20 ms
+    from pipeline.distill.bdistil import FRESH_VARIANTS, GAIN_ON  # no TensorFlow: about 20 ms
 
     p.add_argument("--stages", "-k", type=int, default=None, help="maximum number of stages K")
     p.add_argument("--student-epochs", type=int, default=None,
@@ -214,6 +214,9 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fresh-reads", choices=tuple(FRESH_VARIANTS), default=None,
                    help="what a fresh candidate reads: the previous stage's map, nothing "
                         "(an independent student; the default), or one of each")
+    p.add_argument("--gain-on", choices=GAIN_ON, default=None,
+                   help="what a stage's line search and val gain measure: the KD potential "
+                        "(kd, the default) or the cross-entropy against the labels alone")
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="where a round's candidates and the baselines train: side by side in "
                         "Ray workers (the .[sweep] extra; auto: when installed and the machine "
@@ -383,7 +386,7 @@ def _distill_config(args: argparse.Namespace):
     given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
                                                   "eta", "seed", "growth", "views", "edge",
                                                   "line_search", "corrective", "bands",
-                                                  "joint_epochs", "fresh_reads")}
+                                                  "joint_epochs", "fresh_reads", "gain_on")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

@@ -193,8 +193,28 @@ def test_joint_fine_tune_keeps_every_prefix_and_restores_on_failure():
     assert prefix_accuracies([y1, y2], [1.5, 1.5], yv) == good.val_accuracy_after
 
 
+def test_line_search_on_labels_by_hand():
+    """One val example where the teacher says class 0 and the label is 1; the student says 1.
+    On the KD potential (T 1, ce_weight 0.1) adding it only hurts: d Phi / d alpha at 0 is
+    0.9 (p0 - p1) - 0.1 = 0.9 tanh(1) - 0.1 > 0, so alpha 0 and no gain. On the labels the
+    cross-entropy falls all the way to alpha = B = 3: gain (log 2 - log(1 + e^-6)) / log 2."""
+    import dataclasses
+    from types import SimpleNamespace
+
+    from pipeline.distill.bdistil import DistillConfig, _alpha_and_gain
+
+    p = SimpleNamespace(g={"val": np.array([[1.0, -1.0]])}, y={"val": np.array([1])})
+    f, y = np.zeros((1, 2)), np.array([[-1.0, 1.0]])
+    cfg = DistillConfig(temperature=1.0, ce_weight=0.1, bound=3.0)
+    assert _alpha_and_gain(p, cfg, f, y) == (0.0, 1.0, 0.0)
+    alpha, beta, gain = _alpha_and_gain(p, dataclasses.replace(cfg, gain_on="labels"), f, y)
+    assert (alpha, beta) == (3.0, 1.0)
+    assert gain == pytest.approx((math.log(2) - math.log1p(math.exp(-6))) / math.log(2))
+
+
 @pytest.mark.parametrize("bad", [{"fresh_reads": "sideways"}, {"beta_min": 0.0},
-                                 {"beta_min": 1.5}, {"edge": "sharp"}])
+                                 {"beta_min": 1.5}, {"edge": "sharp"},
+                                 {"gain_on": "teacher"}])
 def test_bad_distill_options_are_refused_before_any_training(bad, tmp_path):
     """Each option is checked at the start of run_bdistil, with the fix in the message
     (the problem is never looked at, so None stands in for it)."""

@@ -42,6 +42,20 @@ def test_means_standard_errors_pairs_and_area_by_hand():
     assert "toy | 1 | 2 | 100 | 70.0 ± 10.0" in dq.table({"datasets": {"toy": e}})
 
 
+def test_against_pairs_jobs_by_run_and_seed_by_hand():
+    """This run minus an earlier one, only over the (run, seed) both have, stage by stage."""
+    now = dq.aggregate([_job(0, [0.6, 0.8], [0.5] * 2, [0.5] * 2, [100, 1000], [100, 1000]),
+                        _job(1, [0.8, 0.9], [0.5] * 2, [0.5] * 2, [100, 1000], [100, 1000]),
+                        _job(2, [0.1], [0.5], [0.5], [100], [100])])  # seed 2: not in `old`
+    old = dq.aggregate([_job(0, [0.5, 0.8], [0.5] * 2, [0.5] * 2, [100, 1000], [100, 1000]),
+                        _job(1, [0.5], [0.5], [0.5], [100], [100])])  # one stage
+    d = dq.against(now, old)["toy"]
+    assert d["mean"] == pytest.approx([0.2, 0.0]) and d["n"] == [2, 1]  # (0.1 + 0.3) / 2
+    assert d["se"][0] == pytest.approx(0.1) and d["se"][1] is None
+    assert "toy | 1 | 2 | 20.0 ± 10.0" in dq.against_table({"toy": d}, "old.json")
+    assert dq.against(now, {"datasets": {}}) == {}
+
+
 def test_seeds_argument():
     assert dq.parse_seeds("3") == [0, 1, 2]
     assert dq.parse_seeds("1,2,3") == [1, 2, 3]

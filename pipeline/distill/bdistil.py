@@ -124,6 +124,9 @@ class DistillConfig:
     edge: str = "cosine"  # weak-learning test: "normalised" (game.edge) | "cosine"
     line_search: bool = True  # alpha_t by line search on val; accept needs gain >= min_gain
     min_gain: float = 0.002  # relative val-potential drop a stage must give (line_search)
+    # what the line search and the val gain measure: "kd" (the KD potential, mostly the
+    # teacher's soft targets) or "labels" (val cross-entropy against the labels alone)
+    gain_on: str = "kd"
     monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
     fresh: bool = True  # bands, rounds >= 2: also train each candidate on the teacher alone
     # what a fresh variant reads: "none" (x only: RESCHED's independent student; the default
@@ -236,13 +239,14 @@ def _describe(trial: Trial, t: int, unit: str) -> str:
 def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray, y_val: np.ndarray,
                     betas: tuple[float, ...] = (1.0,)) -> tuple[float, float, float]:
     """(alpha, beta, gain): alpha in [0, B] (grid B/20) and beta in `betas` minimising the val
-    KD potential of beta F + alpha y, and the relative gain (Phi(F) - Phi(beta F + alpha y)) /
-    Phi(F). beta < 1 shrinks every earlier stage's weight alike, which leaves the argmax of
-    every earlier prefix unchanged."""
+    KD potential of beta F + alpha y (with `gain_on = "labels"`, its cross-entropy term alone),
+    and the relative gain (Phi(F) - Phi(beta F + alpha y)) / Phi(F). beta < 1 shrinks every
+    earlier stage's weight alike, which leaves the argmax of every earlier prefix unchanged."""
     g, lab = p.g["val"], p.y["val"]
+    ce = 1.0 if cfg.gain_on == "labels" else cfg.ce_weight
 
     def phi(f):
-        return kd_potential(g, f, lab, cfg.temperature, cfg.ce_weight)
+        return kd_potential(g, f, lab, cfg.temperature, ce)
 
     base = phi(f_val)
     grid = cfg.bound * np.arange(21) / 20
@@ -251,6 +255,7 @@ def _alpha_and_gain(p: Problem, cfg: DistillConfig, f_val: np.ndarray, y_val: np
     return float(a), float(-nb), float((base - v) / max(base, 1e-12))
 
 
+GAIN_ON = ("kd", "labels")
 SOLO = "fresh-solo"  # the variant that reads no earlier map
 FRESH_VARIANTS = {"connected": ("fresh",), "none": (SOLO,), "both": ("fresh", SOLO)}
 
@@ -326,6 +331,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         raise PedError(f"unknown objective '{cfg.objective}'", f"use one of {OBJECTIVES}")
     if cfg.edge not in ("normalised", "cosine"):
         raise PedError(f"unknown edge '{cfg.edge}'", "use normalised or cosine")
+    if cfg.gain_on not in GAIN_ON:
+        raise PedError(f"unknown gain_on '{cfg.gain_on}'", f"use one of {', '.join(GAIN_ON)}")
     if cfg.fresh_reads not in FRESH_VARIANTS:
         raise PedError(f"unknown fresh_reads '{cfg.fresh_reads}'",
                        f"use one of {', '.join(FRESH_VARIANTS)}")
