@@ -78,6 +78,7 @@ CONFIGS["default+beta0.5"] = {"beta_min": 0.5}  # a fresh stage keeps >= half of
 CONFIGS["default-joint"] = {"joint_epochs": 0}  # without the joint fine-tune
 CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each wiring
 CONFIGS["default+labels"] = {"gain_on": "labels"}  # line search and gain on val label CE
+CONFIGS["default+z1"] = {"min_z": 1.0}  # a stage must pass a one-SE sign test on val
 CONFIGS["default+labels+beta0.5"] = {"gain_on": "labels", "beta_min": 0.5}
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}

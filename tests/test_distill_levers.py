@@ -212,9 +212,24 @@ def test_line_search_on_labels_by_hand():
     assert gain == pytest.approx((math.log(2) - math.log1p(math.exp(-6))) / math.log(2))
 
 
+def test_sign_test_of_a_stage_by_hand():
+    """flips counts what a change fixes and breaks; significant asks b - c >= max(1, z
+    sqrt(b + c))."""
+    from pipeline.distill.bdistil import flips, significant
+
+    labels = np.array([0, 1, 2, 0, 1])
+    before = np.array([0, 0, 0, 0, 1])  # right: 0, 3, 4
+    after = np.array([0, 1, 2, 1, 1])  # fixes 1 and 2, breaks 3
+    assert flips(before, after, labels) == (2, 1)
+    assert not significant(2, 1, 1.0)  # 1 < sqrt 3
+    assert significant(3, 0, 1.0) and not significant(3, 0, 2.0)  # sqrt 3 = 1.73; 3.46
+    assert not significant(0, 0, 0.5)  # no change is no evidence
+    assert significant(9, 4, 1.0) and not significant(8, 4, 1.2)  # 5 >= 3.6; 4 < 4.16
+
+
 @pytest.mark.parametrize("bad", [{"fresh_reads": "sideways"}, {"beta_min": 0.0},
                                  {"beta_min": 1.5}, {"edge": "sharp"},
-                                 {"gain_on": "teacher"}])
+                                 {"gain_on": "teacher"}, {"min_z": -1.0}])
 def test_bad_distill_options_are_refused_before_any_training(bad, tmp_path):
     """Each option is checked at the start of run_bdistil, with the fix in the message
     (the problem is never looked at, so None stands in for it)."""

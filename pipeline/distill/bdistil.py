@@ -32,6 +32,11 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   a stage that does not help held-out data is never added. With `monotone` (default) F_t's
   val accuracy must also be >= F_{t-1}'s (ties allowed), so the anytime curve on val never
   goes down.
+- `min_z` > 0 (line_search, rounds >= 2): the stage must also pass a sign test on val: of
+  the val examples whose prediction it changes, the fixed b and the broken c must give
+  b - c >= max(1, min_z sqrt(b + c)) (`significant`). A val accuracy gain within noise is not
+  evidence that the stage helps, and on a small val split the stages chosen for it can lower
+  the test curve (mnist5k, docs/distill.md); the run then stops at "no weak learner".
 - `corrective`: after each round every alpha is refit on the anytime objective sum_k Phi(F_k)
   on val (corrective.py), kept only if no prefix's val accuracy drops.
 - `joint_epochs` > 0: before that refit, from round 2, every student is fine-tuned jointly on
@@ -128,6 +133,9 @@ class DistillConfig:
     # teacher's soft targets) or "labels" (val cross-entropy against the labels alone)
     gain_on: str = "kd"
     monotone: bool = True  # line_search: a stage must not lower F's val accuracy either
+    # line_search, rounds >= 2: the val examples a stage fixes (b) and breaks (c) must give
+    # b - c >= max(1, min_z sqrt(b + c)), a one-sided sign test (0 = off)
+    min_z: float = 0.0
     fresh: bool = True  # bands, rounds >= 2: also train each candidate on the teacher alone
     # what a fresh variant reads: "none" (x only: RESCHED's independent student; the default
     # since run D), "connected" (the previous stage's map, as the residual variant; runs A-C),
@@ -230,6 +238,8 @@ def _describe(trial: Trial, t: int, unit: str) -> str:
     if isinstance(trial.result, tuple) and len(trial.result) > 3:
         extra = (f"  alpha {trial.result[1]:.2f}  val gain {100 * trial.result[3]:+.2f}%"
                  f"  val acc {100 * trial.result[4]:.1f}%"
+                 + (f" (+{trial.result[7][0]}/-{trial.result[7][1]})"
+                    if len(trial.result) > 7 else "")
                  + ({"fresh": f"  (fresh, beta {trial.result[6]:.2f})",
                      SOLO: f"  (fresh, no connection, beta {trial.result[6]:.2f})"}
                     .get(trial.result[5], "")))
@@ -275,6 +285,18 @@ def betas(beta_min: float) -> tuple[float, ...]:
     from the smallest step that is >= beta_min (never below it)."""
     n = math.floor((1.0 - beta_min) / 0.05 + 1e-9)
     return tuple(round(1.0 - 0.05 * i, 2) for i in range(n, -1, -1))
+
+
+def flips(pred_before: np.ndarray, pred_after: np.ndarray, labels: np.ndarray) -> tuple[int, int]:
+    """(fixed, broken): examples the change makes right that were wrong, and the reverse."""
+    right0, right1 = pred_before == labels, pred_after == labels
+    return int(np.sum(right1 & ~right0)), int(np.sum(right0 & ~right1))
+
+
+def significant(fixed: int, broken: int, z: float) -> bool:
+    """The sign test of a stage on val: fixed - broken >= max(1, z sqrt(fixed + broken))
+    (McNemar's normal approximation, one-sided; z = 1 is one standard error)."""
+    return fixed - broken >= max(1.0, z * math.sqrt(fixed + broken))
 
 
 def _refresh_accuracies(p: Problem, stages: list[Stage], f: dict[str, np.ndarray]) -> None:
@@ -340,6 +362,9 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         raise PedError(f"beta_min {cfg.beta_min} is outside (0, 1]",
                        "a fresh stage scales F_{t-1} by beta in [beta_min, 1]; "
                        f"{DistillConfig.beta_min} is the default")
+    if cfg.min_z < 0:
+        raise PedError(f"min_z {cfg.min_z} is negative",
+                       "give 0 (no sign test) or a z such as 1 (one standard error)")
     board = load_board(cfg.target)
     k_max = min(cfg.stages, board.budget.max_stages)
     if k_max < cfg.stages:
@@ -425,8 +450,9 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
                 edge(adv_val, step, cfg.bound)
             if gain is None:
                 return e, (model, alpha, epochs)
+            fb = flips(np.argmax(f["val"], 1), np.argmax(f["val"] + step, 1), p.y["val"])
             return e, (model, alpha, epochs, gain, p.accuracy(f["val"] + step, "val"), var,
-                       beta)
+                       beta, fb)
 
         def train_all(pairs: list[tuple[Candidate, int]], job=job, score=score):
             """[(edge, result)] of (candidate, rep) pairs trained side by side (engine)."""
@@ -444,7 +470,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             if len(res) < 4:
                 return True
             return res[1] > 0 and res[3] >= cfg.min_gain and \
-                (not cfg.monotone or res[4] >= acc_prev)
+                (not cfg.monotone or res[4] >= acc_prev) and \
+                (cfg.min_z <= 0 or not stages or significant(*res[7], cfg.min_z))
 
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
                        key=lambda c: (cost(c, board).cycles, pool.index(c.arch)))
@@ -499,6 +526,7 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "edge": trial.edge, "alpha": alpha, "epochs": epochs,
             "fit_to": trial.result[5] if len(trial.result) > 5 else "residual", "beta": beta,
             "val_gain": trial.result[3] if len(trial.result) > 3 else None,
+            "val_fixed_broken": list(trial.result[7]) if len(trial.result) > 7 else None,
             "val_accuracy": p.accuracy(f["val"], "val"),
             "test_accuracy": p.accuracy(f["test"], "test"),
             "train_residual": residual_norm(p.g["train"], f["train"]),
