@@ -26,6 +26,8 @@ the stage) of test accuracy, float and TFLM int8, at the cumulative MACs of B-DI
 (RESCHED: the same students' costs; NO-RESCHED: the closest two-knob architecture, its actual
 MACs and the mismatch shown). The paired difference B-DISTIL - RESCHED per stage is taken
 within each job (same seed, same fold). Targets (issue #12) are reported, not asserted.
+`--against EARLIER.json` also prints B-DISTIL's int8 difference from an earlier run (another
+`--config`), job by job over the (run, seed) both have, and stores it under "against".
 """
 
 from __future__ import annotations
