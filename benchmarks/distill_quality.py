@@ -21,11 +21,15 @@ Jobs go through Ray when it is installed (`pip install -e '.[sweep]'`; `--addres
 running cluster, whose nodes must see this checkout at the same path), else run one after
 another in this process (`--engine inprocess` forces that).
 
-Per dataset, method and stage: mean and standard error over seeds x folds (n = jobs that have
-the stage) of test accuracy, float and TFLM int8, at the cumulative MACs of B-DISTIL's stages
-(RESCHED: the same students' costs; NO-RESCHED: the closest two-knob architecture, its actual
-MACs and the mismatch shown). The paired difference B-DISTIL - RESCHED per stage is taken
-within each job (same seed, same fold). Targets (issue #12) are reported, not asserted.
+Per dataset, method and stage: mean and standard error over seeds x folds of test accuracy,
+float and TFLM int8, at the cumulative MACs of B-DISTIL's stages. A job whose B-DISTIL stopped
+after j < k stages counts at stage k with its stage j (accuracy and cost carried forward: its
+device answers with F_j whatever the budget), so every stage's mean is over the same jobs and
+the curve is the deployed anytime curve; `n_reached` (the table's "(m own)") counts the jobs
+that trained a k-th stage. RESCHED is scored at the same students' costs, NO-RESCHED at the
+closest two-knob architecture (its actual MACs and the mismatch shown). The paired
+difference B-DISTIL - RESCHED per stage is taken within each job (same seed, same fold).
+Targets (issue #12) are reported, not asserted.
 `--against EARLIER.json` also prints B-DISTIL's int8 difference from an earlier run (another
 `--config`), job by job over the (run, seed) both have, and stores it under "against".
 """
@@ -349,8 +353,18 @@ def _per_stage(results: list[dict], get) -> dict:
 
 
 def _at(r: dict, method: str, field: str, k: int):
+    """Stage k's value, carried forward from the job's last stage when B-DISTIL stopped
+    earlier: a device whose stage table ends at stage j answers with F_j (at F_j's cost)
+    whatever the budget, so that is its accuracy at stage k's place on the anytime curve.
+    RESCHED and NO-RESCHED have as many stages as B-DISTIL, and are carried alike. None
+    only for a job with no stage at all."""
     vals = r[method][field]
-    return vals[k] if k < len(vals) else None
+    return vals[min(k, len(vals) - 1)] if vals else None
+
+
+def _reached(r: dict, k: int):
+    """1 when the job's B-DISTIL has a k-th stage of its own (counted in `n_reached`)."""
+    return 1.0 if k < len(r["bdistil"]["float"]) else 0.0
 
 
 def auc_log_macs(macs: list[float], acc: list[float]) -> float | None:
@@ -381,6 +395,9 @@ def aggregate(results: list[dict]) -> dict:
                 "float": _per_stage(rs, lambda r, k, m=m: _at(r, m, "float", k)),
                 "int8": _per_stage(rs, lambda r, k, m=m: _at(r, m, "int8", k)),
             }
+        reached = _per_stage(rs, _reached)
+        entry["n_reached"] = [round(m * n) for m, n in zip(reached["mean"], reached["n"],
+                                                            strict=True)]
         mismatch = _per_stage(rs, lambda r, k: (
             r["noresched"]["cum_macs"][k] / r["bdistil"]["cum_macs"][k] - 1
             if k < len(r["bdistil"]["cum_macs"]) else None))
@@ -410,6 +427,12 @@ def _fmt(mean, se, scale=100.0) -> str:
     return f"{scale * mean:.1f}" + (f" ± {scale * se:.1f}" if se is not None else "")
 
 
+def _n(n: int, reached: int | None) -> str:
+    """The jobs behind a stage's means; "9 (7 own)" when 2 of them stopped earlier and
+    answer there with their last stage (carried forward)."""
+    return str(n) if reached is None or reached == n else f"{n} ({reached} own)"
+
+
 def table(doc: dict) -> str:
     head = ["dataset", "k", "n", "cum MACs", "B-DISTIL float", "B-DISTIL int8", "RESCHED int8",
             "NO-RESCHED int8 (MACs off)", "paired B-R int8", "teacher float"]
@@ -421,7 +444,8 @@ def table(doc: dict) -> str:
         for k in range(len(bd["cum_macs"])):
             off = nr["macs_mismatch"][k]
             lines.append(" | ".join([
-                name, str(k + 1), str(bd["int8"]["n"][k]), f"{bd['cum_macs'][k]:,.0f}",
+                name, str(k + 1), _n(bd["int8"]["n"][k], e.get("n_reached", [None] * (k + 1))[k]),
+                f"{bd['cum_macs'][k]:,.0f}",
                 _fmt(bd["float"]["mean"][k], bd["float"]["se"][k]),
                 _fmt(bd["int8"]["mean"][k], bd["int8"]["se"][k]),
                 _fmt(rs["int8"]["mean"][k], rs["int8"]["se"][k]),
@@ -447,9 +471,8 @@ def against(doc: dict, base: dict, method: str = "bdistil") -> dict:
                  if (j["run"], j["seed"]) in old]
         if not pairs:
             continue
-        k_max = max(len(a[method]["int8"]) for a, _ in pairs)
+        k_max = max(len(j[method]["int8"]) for pair in pairs for j in pair)
         stats = [mean_se([_at(a, method, "int8", k) - _at(b, method, "int8", k)
-                          if k < min(len(a[method]["int8"]), len(b[method]["int8"])) else None
                           for a, b in pairs]) for k in range(k_max)]
         out[name] = {"mean": [m for m, _, _ in stats], "se": [s for _, s, _ in stats],
                      "n": [n for _, _, n in stats]}

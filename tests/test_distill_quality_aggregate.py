@@ -28,18 +28,24 @@ def test_means_standard_errors_pairs_and_area_by_hand():
             _job(1, [0.8], [0.6], [0.6], [100], [100])]  # seed 1 stopped after one stage
     e = dq.aggregate(jobs)["datasets"]["toy"]
     bd = e["methods"]["bdistil"]
+    # seed 1 answers at stage 2's place with its stage 1 (carried forward, as its device does)
     assert bd["float"]["mean"] == pytest.approx([0.7, 0.8])
     assert bd["float"]["se"][0] == pytest.approx(0.1)  # sd sqrt(0.02) / sqrt 2
-    assert bd["float"]["se"][1] is None and bd["float"]["n"] == [2, 1]
+    assert bd["float"]["se"][1] == pytest.approx(0.0) and bd["float"]["n"] == [2, 2]
+    assert e["n_reached"] == [2, 1]
+    assert bd["cum_macs"] == pytest.approx([100, 550])  # (1000 + 100) / 2
     pr = e["paired"]["bdistil-resched"]["int8"]
-    assert pr["mean"] == pytest.approx([0.15, 0.0])  # (0.1 + 0.2) / 2; stage 2: 0.8 - 0.8
-    assert pr["se"][0] == pytest.approx(0.05)
+    # stage 1: (0.1 + 0.2) / 2; stage 2: seed 0 0.8 - 0.8, seed 1 carried 0.8 - 0.6
+    assert pr["mean"] == pytest.approx([0.15, 0.1])
+    assert pr["se"][0] == pytest.approx(0.05) and pr["se"][1] == pytest.approx(0.1)
     assert e["methods"]["noresched"]["macs_mismatch"] == pytest.approx([0.05, -0.1])
     # area over log10 MACs 2..3 of seed 0 (one decade): (0.6 + 0.8) / 2; seed 1 has one stage
     assert bd["auc_log_macs_int8"]["mean"] == pytest.approx(0.7)
     assert bd["auc_log_macs_int8"]["n"] == 1
     assert e["teacher"]["mean"] == pytest.approx(0.9) and e["seconds_per_job"] == 15.0
-    assert "toy | 1 | 2 | 100 | 70.0 ± 10.0" in dq.table({"datasets": {"toy": e}})
+    text = dq.table({"datasets": {"toy": e}})
+    assert "toy | 1 | 2 | 100 | 70.0 ± 10.0" in text
+    assert "toy | 2 | 2 (1 own) | 550 | 80.0 ± 0.0" in text
 
 
 def test_against_pairs_jobs_by_run_and_seed_by_hand():
@@ -50,8 +56,9 @@ def test_against_pairs_jobs_by_run_and_seed_by_hand():
     old = dq.aggregate([_job(0, [0.5, 0.8], [0.5] * 2, [0.5] * 2, [100, 1000], [100, 1000]),
                         _job(1, [0.5], [0.5], [0.5], [100], [100])])  # one stage
     d = dq.against(now, old)["toy"]
-    assert d["mean"] == pytest.approx([0.2, 0.0]) and d["n"] == [2, 1]  # (0.1 + 0.3) / 2
-    assert d["se"][0] == pytest.approx(0.1) and d["se"][1] is None
+    # stage 1: (0.1 + 0.3) / 2; stage 2: seed 0 0.0, seed 1 0.9 - 0.5 (old carried forward)
+    assert d["mean"] == pytest.approx([0.2, 0.2]) and d["n"] == [2, 2]
+    assert d["se"][0] == pytest.approx(0.1) and d["se"][1] == pytest.approx(0.2)
     assert "toy | 1 | 2 | 20.0 ± 10.0" in dq.against_table({"toy": d}, "old.json")
     assert dq.against(now, {"datasets": {}}) == {}
 
