@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import itertools
 import json
 import os
 import subprocess
@@ -459,6 +460,57 @@ def table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+# issue #12's targets, checked on the int8 (TFLM) curve of means
+INT8_GAP = 0.005  # int8 within 0.5 points of float at every stage
+TEACHER_GAP = 0.01  # final stage >= teacher - 1 point
+STAGE1_SHARE, STAGE1_MACS = 0.85, 0.15  # stage 1 >= 85% of the teacher at <= 15% of its MACs
+TIE = 1e-9  # means of the same test counts differ in their last bits; equal is a tie
+
+
+def targets(entry: dict) -> dict[str, tuple[bool, str]]:
+    """One dataset's aggregate against issue #12's targets: {target: (met, the numbers)}.
+    Accuracies are int8 means (points in the text); "within one s.e." means mean + se >= 0."""
+    ms = entry["methods"]
+    bd = ms["bdistil"]
+    mean, fl = bd["int8"]["mean"], bd["float"]["mean"]
+    pr = entry["paired"]["bdistil-resched"]["int8"]
+
+    def pts(v):
+        return f"{100 * v:+.1f}"
+
+    ok_pair = [m + (se or 0.0) >= 0 for m, se in zip(pr["mean"], pr["se"], strict=True)]
+    auc_b, auc_n = (ms[m]["auc_log_macs_int8"]["mean"] for m in ("bdistil", "noresched"))
+    teacher = entry["teacher"]["mean"]
+    gaps = [a - f for a, f in zip(mean, fl, strict=True)]
+    share = bd["cum_macs"][0] / entry["teacher"]["macs"]
+    return {
+        "paired >= 0 or within 1 s.e.": (all(ok_pair), " / ".join(
+            _fmt(m, se) for m, se in zip(pr["mean"], pr["se"], strict=True))),
+        "curve never goes down": (all(b >= a - TIE for a, b in itertools.pairwise(mean)),
+                                  " / ".join(f"{100 * m:.2f}" for m in mean)),
+        "AUC >= NO-RESCHED": (auc_b is not None and auc_n is not None and auc_b >= auc_n,
+                              "-" if auc_b is None or auc_n is None
+                              else f"{100 * auc_b:.2f} vs {100 * auc_n:.2f}"),
+        "final >= teacher - 1": (mean[-1] >= teacher - TEACHER_GAP,
+                                 f"{100 * mean[-1]:.1f} vs {100 * teacher:.1f}"),
+        "stage 1 >= 85% of teacher at <= 15% MACs": (
+            mean[0] >= STAGE1_SHARE * teacher and share <= STAGE1_MACS,
+            f"{mean[0] / teacher:.0%} at {share:.1%}"),
+        "int8 within 0.5 of float": (all(abs(g) <= INT8_GAP + TIE for g in gaps),
+                                     " / ".join(pts(g) for g in gaps)),
+    }
+
+
+def targets_table(doc: dict) -> str:
+    names = list(doc["datasets"])
+    lines = [" | ".join(["target", *names]), " | ".join("---" for _ in range(len(names) + 1))]
+    verdicts = {n: targets(e) for n, e in doc["datasets"].items()}
+    for t in (verdicts[names[0]] if names else {}):
+        lines.append(" | ".join([t, *(("met" if verdicts[n][t][0] else "**MISSED**")
+                                      + f" ({verdicts[n][t][1]})" for n in names)]))
+    return "\n".join(lines)
+
+
 def against(doc: dict, base: dict, method: str = "bdistil") -> dict:
     """This run's `method` minus `base`'s (an earlier --json of another configuration), job
     by job: the jobs of both with the same (run, seed), per dataset and stage, int8 test
@@ -538,6 +590,9 @@ def main() -> int:
     doc["command"] = " ".join(sys.argv)
     doc["config"] = {"name": args.config, "overrides": CONFIGS[args.config]}
     text = table(doc)
+    for e in doc["datasets"].values():
+        e["targets"] = {t: {"met": ok, "numbers": v} for t, (ok, v) in targets(e).items()}
+    text += "\n\nAgainst issue #12's targets (int8 means):\n\n" + targets_table(doc)
     if base is not None:
         doc["against"] = {"path": str(args.against), "config": base.get("config"),
                           "bdistil_int8_minus": against(doc, base)}

@@ -99,3 +99,27 @@ def test_jobs_go_seed_major_with_the_largest_teacher_first(monkeypatch):
         ["watch", "watch-f1", "digits", "mnist5k"], [0, 1], "default", 3, None)]
     assert order == [("mnist5k", 0), ("watch", 0), ("watch-f1", 0), ("digits", 0),
                      ("mnist5k", 1), ("watch", 1), ("watch-f1", 1), ("digits", 1)]
+
+
+def test_targets_by_hand():
+    """Two jobs: B-DISTIL 0.80 / 0.78 and 0.82 / 0.82 (a dip of the mean: 0.81 -> 0.80),
+    RESCHED 0.80 / 0.80 and NO-RESCHED 0.70 / 0.95 in both, teacher 0.9 at 10,000 MACs."""
+    jobs = [_job(0, [0.80, 0.78], [0.80, 0.80], [0.70, 0.95], [100, 1000], [100, 1000]),
+            _job(1, [0.82, 0.82], [0.80, 0.80], [0.70, 0.95], [100, 1000], [100, 1000])]
+    e = dq.aggregate(jobs)["datasets"]["toy"]
+    t = dq.targets(e)
+    assert t["paired >= 0 or within 1 s.e."][0]  # stage 2: -0.01 +- 0.01 reaches 0
+    assert not t["curve never goes down"][0]  # 0.81 -> 0.80
+    assert t["curve never goes down"][1] == "81.00 / 80.00"
+    # AUC over one decade: B-DISTIL (0.81 + 0.80) / 2 = 0.805 < NO-RESCHED (0.7 + 0.95) / 2
+    assert not t["AUC >= NO-RESCHED"][0]
+    assert not t["final >= teacher - 1"][0]  # 0.80 < 0.89
+    assert t["stage 1 >= 85% of teacher at <= 15% MACs"][0]  # 0.81 >= 0.765 at 1% of its MACs
+    assert t["stage 1 >= 85% of teacher at <= 15% MACs"][1] == "90% at 1.0%"
+    assert t["int8 within 0.5 of float"][0]  # the toy jobs' int8 = float
+    # a tie of means that differ only in their last bits is not a dip
+    tie = dq.aggregate([_job(0, [0.9693333333333333, 0.9693333333333335], [0.9] * 2,
+                             [0.9] * 2, [100, 1000], [100, 1000])])["datasets"]["toy"]
+    tie["methods"]["bdistil"]["int8"]["mean"] = [0.9693333333333335, 0.9693333333333333]
+    assert dq.targets(tie)["curve never goes down"][0]
+    assert "**MISSED** (81.00 / 80.00)" in dq.targets_table({"datasets": {"toy": e}})
