@@ -217,6 +217,10 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gain-on", choices=GAIN_ON, default=None,
                    help="what a stage's line search and val gain measure: the KD potential "
                         "(kd, the default) or the cross-entropy against the labels alone")
+    p.add_argument("--small-seeds", type=int, default=None,
+                   help="train each candidate under 20k MACs with this many seeds and keep "
+                        "the best on val (default 1; 2 lifted watch's stage 1 by 2 points, "
+                        "docs/distill.md)")
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="where a round's candidates and the baselines train: side by side in "
                         "Ray workers (the .[sweep] extra; auto: when installed and the machine "
@@ -386,7 +390,8 @@ def _distill_config(args: argparse.Namespace):
     given = {k: getattr(args, k, None) for k in ("target", "stages", "objective", "gamma",
                                                   "eta", "seed", "growth", "views", "edge",
                                                   "line_search", "corrective", "bands",
-                                                  "joint_epochs", "fresh_reads", "gain_on")}
+                                                  "joint_epochs", "fresh_reads", "gain_on",
+                                                  "small_seeds")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

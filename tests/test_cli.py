@@ -34,3 +34,17 @@ def test_console_script_runs():
     done = subprocess.run([sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and "usage: ped" in done.stdout
+
+
+@pytest.mark.parametrize("cmd", ["distill", "run"])
+def test_distill_knobs_reach_the_config(cmd):
+    """What `ped distill` and `ped run` say of B-DISTIL lands in its DistillConfig; what they
+    leave out keeps the default."""
+    from pipeline.cli import _distill_config
+    from pipeline.distill.bdistil import DistillConfig
+
+    args = build_parser().parse_args([cmd, "-d", "digits", "--small-seeds", "2", "--gain-on",
+                                      "labels", "--stages", "3"])
+    cfg = _distill_config(args)
+    assert (cfg.small_seeds, cfg.gain_on, cfg.stages) == (2, "labels", 3)
+    assert cfg.fresh_reads == DistillConfig.fresh_reads and cfg.min_z == DistillConfig.min_z

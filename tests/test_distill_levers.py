@@ -229,7 +229,8 @@ def test_sign_test_of_a_stage_by_hand():
 
 @pytest.mark.parametrize("bad", [{"fresh_reads": "sideways"}, {"beta_min": 0.0},
                                  {"beta_min": 1.5}, {"edge": "sharp"},
-                                 {"gain_on": "teacher"}, {"min_z": -1.0}])
+                                 {"gain_on": "teacher"}, {"min_z": -1.0},
+                                 {"small_seeds": 0}])
 def test_bad_distill_options_are_refused_before_any_training(bad, tmp_path):
     """Each option is checked at the start of run_bdistil, with the fix in the message
     (the problem is never looked at, so None stands in for it)."""
