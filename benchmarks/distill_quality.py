@@ -364,11 +364,6 @@ def _at(r: dict, method: str, field: str, k: int):
     return vals[min(k, len(vals) - 1)] if vals else None
 
 
-def _reached(r: dict, k: int):
-    """1 when the job's B-DISTIL has a k-th stage of its own (counted in `n_reached`)."""
-    return 1.0 if k < len(r["bdistil"]["float"]) else 0.0
-
-
 def auc_log_macs(macs: list[float], acc: list[float]) -> float | None:
     """Mean accuracy over log10(MACs) between the first and last stage (trapezoid)."""
     if len(acc) < 2:
@@ -397,9 +392,8 @@ def aggregate(results: list[dict]) -> dict:
                 "float": _per_stage(rs, lambda r, k, m=m: _at(r, m, "float", k)),
                 "int8": _per_stage(rs, lambda r, k, m=m: _at(r, m, "int8", k)),
             }
-        reached = _per_stage(rs, _reached)
-        entry["n_reached"] = [round(m * n) for m, n in zip(reached["mean"], reached["n"],
-                                                            strict=True)]
+        entry["n_reached"] = [sum(len(r["bdistil"]["float"]) > k for r in rs)
+                              for k in range(len(cm["mean"]))]
         mismatch = _per_stage(rs, lambda r, k: (
             r["noresched"]["cum_macs"][k] / r["bdistil"]["cum_macs"][k] - 1
             if k < len(r["bdistil"]["cum_macs"]) else None))
@@ -419,6 +413,7 @@ def aggregate(results: list[dict]) -> dict:
         entry["seconds_per_job"] = mean_se([r["seconds"] for r in rs])[0]
         entry["stop_reasons"] = [f"{r['run']} seed {r['seed']}: {r['stop_reason']}" for r in rs]
         entry["jobs"] = [{k: r[k] for k in ("run", "seed", "seconds", *METHODS)} for r in rs]
+        entry["targets"] = {t: {"met": ok, "numbers": v} for t, (ok, v) in targets(entry).items()}
         doc["datasets"][name] = entry
     return doc
 
@@ -429,10 +424,10 @@ def _fmt(mean, se, scale=100.0) -> str:
     return f"{scale * mean:.1f}" + (f" ± {scale * se:.1f}" if se is not None else "")
 
 
-def _n(n: int, reached: int | None) -> str:
+def _n(n: int, reached: int) -> str:
     """The jobs behind a stage's means; "9 (7 own)" when 2 of them stopped earlier and
     answer there with their last stage (carried forward)."""
-    return str(n) if reached is None or reached == n else f"{n} ({reached} own)"
+    return str(n) if reached == n else f"{n} ({reached} own)"
 
 
 def table(doc: dict) -> str:
@@ -446,7 +441,7 @@ def table(doc: dict) -> str:
         for k in range(len(bd["cum_macs"])):
             off = nr["macs_mismatch"][k]
             lines.append(" | ".join([
-                name, str(k + 1), _n(bd["int8"]["n"][k], e.get("n_reached", [None] * (k + 1))[k]),
+                name, str(k + 1), _n(bd["int8"]["n"][k], e["n_reached"][k]),
                 f"{bd['cum_macs'][k]:,.0f}",
                 _fmt(bd["float"]["mean"][k], bd["float"]["se"][k]),
                 _fmt(bd["int8"]["mean"][k], bd["int8"]["se"][k]),
@@ -476,9 +471,6 @@ def targets(entry: dict) -> dict[str, tuple[bool, str]]:
     mean, fl = bd["int8"]["mean"], bd["float"]["mean"]
     pr = entry["paired"]["bdistil-resched"]["int8"]
 
-    def pts(v):
-        return f"{100 * v:+.1f}"
-
     ok_pair = [m + (se or 0.0) >= 0 for m, se in zip(pr["mean"], pr["se"], strict=True)]
     auc_b, auc_n = (ms[m]["auc_log_macs_int8"]["mean"] for m in ("bdistil", "noresched"))
     teacher = entry["teacher"]["mean"]
@@ -498,17 +490,18 @@ def targets(entry: dict) -> dict[str, tuple[bool, str]]:
             mean[0] >= STAGE1_SHARE * teacher and share <= STAGE1_MACS,
             f"{mean[0] / teacher:.0%} at {share:.1%}"),
         "int8 within 0.5 of float": (all(abs(g) <= INT8_GAP + TIE for g in gaps),
-                                     " / ".join(pts(g) for g in gaps)),
+                                     " / ".join(f"{100 * g:+.1f}" for g in gaps)),
     }
 
 
 def targets_table(doc: dict) -> str:
-    names = list(doc["datasets"])
+    """The verdicts `aggregate` stored under each dataset's "targets", a row per target."""
+    verdicts = {n: e["targets"] for n, e in doc["datasets"].items()}
+    names = list(verdicts)
     lines = [" | ".join(["target", *names]), " | ".join("---" for _ in range(len(names) + 1))]
-    verdicts = {n: targets(e) for n, e in doc["datasets"].items()}
     for t in (verdicts[names[0]] if names else {}):
-        lines.append(" | ".join([t, *(("met" if verdicts[n][t][0] else "**MISSED**")
-                                      + f" ({verdicts[n][t][1]})" for n in names)]))
+        lines.append(" | ".join([t, *(("met" if verdicts[n][t]["met"] else "**MISSED**")
+                                      + f" ({verdicts[n][t]['numbers']})" for n in names)]))
     return "\n".join(lines)
 
 
@@ -591,8 +584,6 @@ def main() -> int:
     doc["command"] = " ".join(sys.argv)
     doc["config"] = {"name": args.config, "overrides": CONFIGS[args.config]}
     text = table(doc)
-    for e in doc["datasets"].values():
-        e["targets"] = {t: {"met": ok, "numbers": v} for t, (ok, v) in targets(e).items()}
     text += "\n\nAgainst issue #12's targets (int8 means):\n\n" + targets_table(doc)
     if base is not None:
         doc["against"] = {"path": str(args.against), "config": base.get("config"),
