@@ -1,0 +1,201 @@
+"""Where B-DISTIL's gap to RESCHED at a stage comes from: the student, or the weights.
+
+One command, after `benchmarks/distill_quality.py` has run the same jobs:
+
+    python benchmarks/stage_swap.py --datasets watch,fsdd,mnist5k,digits --seeds 6 --folds 3 \\
+        --json build/stage_swap.json
+
+It trains nothing. For every cached job (`build/<run>/bench/<config>-k<K>/seed<S>/`) it runs
+the saved float students (B-DISTIL's `rounds/stage_NN.keras` through their connections,
+RESCHED's `baselines/resched/stage_NN.keras` alone) on val and test once, caches their tanh
+outputs in the job's `stage_swap.npz`, and reports per stage k, as float test accuracy in
+points (mean ± s.e. over the jobs, each job paired with itself):
+
+- **student swap** `B_k - R_k`: F_{k-1} (B-DISTIL's first k-1 stages with their deployed
+  weights) combined with B-DISTIL's k-th student, minus the same F_{k-1} combined with
+  RESCHED's k-th student. Each pair is weighted by RESCHED's own rule (`floor_weights`: val
+  NLL, every member keeps at least half of an equal share), so both sides get the same
+  weighting and only the student differs. At k = 1 it is the two first students alone.
+- **weights** `per-prefix - deployed`: B-DISTIL's own students weighted per prefix by that
+  rule (what RESCHED does, not deployable as one running sum), minus its deployed running sum
+  F_k = sum_j agg_weight_j y_j.
+
+A stage whose gap is in "student swap" needs a better k-th student; one whose gap is in
+"weights" needs other weights. Jobs that stopped before stage k are left out of stage k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.distill.baselines import floor_weights  # noqa: E402
+
+CACHE = "stage_swap.npz"
+
+
+def _accuracy(f: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean(np.argmax(f, axis=1) == y))
+
+
+def _floor_combined(val: list[np.ndarray], test: list[np.ndarray], y_val: np.ndarray,
+                    y_test: np.ndarray) -> float:
+    """Test accuracy of the members weighted by RESCHED's rule, fitted on val."""
+    w = floor_weights(val, y_val)
+    return _accuracy(sum(a * t for a, t in zip(w, test, strict=True)), y_test)
+
+
+def swap_scores(out: dict[str, np.ndarray], bound: float) -> dict[str, list[float]]:
+    """Per stage k = 1..K of one job (`out`: `job_outputs`'s arrays): the student swap
+    B_k - R_k and the weights difference per-prefix - deployed, in accuracy (not points)."""
+    y_val, y_test, alphas = out["y_val"], out["y_test"], [float(a) for a in out["alphas"]]
+    k_max = len(alphas)
+    b = {s: [out[f"b{k}_{s}"] for k in range(1, k_max + 1)] for s in ("val", "test")}
+    r = {s: [bound * out[f"r{k}_{s}"] for k in range(1, k_max + 1)] for s in ("val", "test")}
+    swap, weights = [], []
+    for k in range(1, k_max + 1):
+        prev = {s: sum(a * v for a, v in zip(alphas[:k - 1], b[s][:k - 1], strict=True))
+                for s in ("val", "test")}
+
+        def with_(member: dict, prev=prev, k=k) -> float:
+            if k == 1:
+                return _floor_combined([member["val"]], [member["test"]], y_val, y_test)
+            return _floor_combined([prev["val"], member["val"]],
+                                   [prev["test"], member["test"]], y_val, y_test)
+
+        mine = {s: bound * b[s][k - 1] for s in ("val", "test")}
+        theirs = {s: r[s][k - 1] for s in ("val", "test")}
+        swap.append(with_(mine) - with_(theirs))
+        per_prefix = _floor_combined([bound * v for v in b["val"][:k]],
+                                     [bound * v for v in b["test"][:k]], y_val, y_test)
+        deployed = _accuracy(sum(a * v for a, v in zip(alphas[:k], b["test"][:k],
+                                                         strict=True)), y_test)
+        weights.append(per_prefix - deployed)
+    return {"swap": swap, "weights": weights}
+
+
+def job_outputs(job_dir: Path) -> dict[str, np.ndarray]:
+    """The val and test tanh outputs of every B-DISTIL stage (`b<k>_<split>`) and RESCHED
+    student (`r<k>_<split>`) of a finished job, with labels and deployed weights; cached in
+    the job directory, recomputed when the job's result.json is newer than the cache."""
+    cache, result = job_dir / CACHE, job_dir / "result.json"
+    if cache.is_file() and cache.stat().st_mtime >= result.stat().st_mtime:
+        with np.load(cache) as z:
+            return {k: z[k] for k in z.files}
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from pipeline.data.prepare import Dataset
+    from pipeline.distill import ensemble as io
+    from pipeline.distill.solver import predict
+
+    ds = Dataset.load(job_dir.parents[2] / "data" / "dataset")
+    stages = json.loads((job_dir / "ensemble.json").read_text())["stages"]
+    out: dict[str, np.ndarray] = {"alphas": np.array([s["agg_weight"] for s in stages])}
+    for split in ("val", "test"):
+        out[f"y_{split}"] = ds.y[split]
+        maps = []
+        for st in stages:
+            model = keras.models.load_model(io.round_path(job_dir, st["stage"]), compile=False)
+            xs = [ds.x[split], *(maps[r["from_stage"] - 1] for r in st["inputs"][1:])]
+            y, feature = predict(model, xs)
+            maps.append(feature)
+            out[f"b{st['stage']}_{split}"] = y
+            path = job_dir / "baselines" / "resched" / f"stage_{st['stage']:02d}.keras"
+            out[f"r{st['stage']}_{split}"] = predict(
+                keras.models.load_model(path, compile=False), [ds.x[split]])[0]
+    np.savez(cache, **out)
+    return out
+
+
+def mean_se(values: list[float]) -> tuple[float, float | None, int]:
+    v = np.asarray(values, np.float64)
+    return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else None), \
+        int(v.size)
+
+
+def summarise(scores: dict[str, list[dict[str, list[float]]]]) -> dict:
+    """{dataset | "pooled": {measure: {"mean", "se", "n"} per stage}} from per-job scores."""
+    doc: dict = {}
+    pooled: list[dict[str, list[float]]] = []
+    for name, jobs in [*scores.items(), ("pooled", None)]:
+        jobs = pooled if jobs is None else jobs
+        if name != "pooled":
+            pooled += jobs
+        k_max = max(len(j["swap"]) for j in jobs)
+        doc[name] = {}
+        for measure in ("swap", "weights"):
+            cols = [[j[measure][k] for j in jobs if len(j[measure]) > k] for k in range(k_max)]
+            stats = [mean_se(c) for c in cols]
+            doc[name][measure] = {"mean": [s[0] for s in stats], "se": [s[1] for s in stats],
+                                  "n": [s[2] for s in stats]}
+    return doc
+
+
+def table(doc: dict) -> str:
+    def fmt(m: dict, k: int) -> str:
+        se = m["se"][k]
+        return f"{100 * m['mean'][k]:+.2f}" + ("" if se is None else f" ± {100 * se:.2f}")
+
+    lines = ["dataset | k | n | student swap B_k - R_k | weights per-prefix - deployed",
+             "--- | --- | --- | --- | ---"]
+    for name, e in doc.items():
+        for k in range(len(e["swap"]["mean"])):
+            lines.append(f"{name} | {k + 1} | {e['swap']['n'][k]} | {fmt(e['swap'], k)} | "
+                         f"{fmt(e['weights'], k)}")
+    return "\n".join(lines)
+
+
+def job_dirs(datasets: list[str], seeds: int, folds: int, config: str,
+             stages: int) -> dict[str, list[Path]]:
+    """The finished jobs of distill_quality.py's layout, by dataset (watch's folds pooled)."""
+    out: dict[str, list[Path]] = {}
+    for name in datasets:
+        runs = [name] + ([f"watch-f{k}" for k in range(1, folds)] if name == "watch" else [])
+        for run in runs:
+            for s in range(seeds):
+                d = ROOT / "build" / run / "bench" / f"{config}-k{stages}" / f"seed{s}"
+                if (d / "result.json").is_file():
+                    out.setdefault(name, []).append(d)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--datasets", default="watch,fsdd,mnist5k,digits")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds 0..S-1 (those finished)")
+    ap.add_argument("--folds", type=int, default=3, help="watch's subject folds")
+    ap.add_argument("--config", default="default")
+    ap.add_argument("--stages", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    dirs = job_dirs(args.datasets.split(","), args.seeds, args.folds, args.config, args.stages)
+    if not dirs:
+        raise SystemExit(f"error: no finished job of config '{args.config}' under build/; run "
+                         "benchmarks/distill_quality.py with the same --datasets, --seeds, "
+                         "--folds and --config first")
+    scores: dict[str, list[dict[str, list[float]]]] = {}
+    for name, ds_dirs in dirs.items():
+        for d in ds_dirs:
+            b = json.loads((d / "ensemble.json").read_text())["B"]
+            scores.setdefault(name, []).append(swap_scores(job_outputs(d), b))
+    doc = summarise(scores)
+    print(table(doc))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"config": args.config, "jobs": {
+            n: [str(d.relative_to(ROOT)) for d in ds] for n, ds in dirs.items()},
+            "scores": scores, "summary": doc}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
