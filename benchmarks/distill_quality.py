@@ -87,6 +87,7 @@ CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each
 CONFIGS["default+labels"] = {"gain_on": "labels"}  # line search and gain on val label CE
 CONFIGS["default+z1"] = {"min_z": 1.0}  # a stage must pass a one-SE sign test on val
 CONFIGS["default+seeds2"] = {"small_seeds": 2}  # best of 2 seeds (val) under small_macs
+CONFIGS["default+tol1"] = {"monotone_z": 1.0}  # the monotone test tolerates a 1-SE val loss
 CONFIGS["default+labels+beta0.5"] = {"gain_on": "labels", "beta_min": 0.5}
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}

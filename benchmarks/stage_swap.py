@@ -22,6 +22,15 @@ points (mean ± s.e. over the jobs, each job paired with itself):
 
 A stage whose gap is in "student swap" needs a better k-th student; one whose gap is in
 "weights" needs other weights. Jobs that stopped before stage k are left out of stage k.
+
+`--candidates` goes one level deeper at the last stage K: it trains again, alone and under
+their own seeds (`bdistil.candidate_seed`, one TF thread as the benchmark's jobs), the
+"fresh-solo" candidates of round K that the job's log lists (independent students of the
+round's band, accepted or refused), checks that the one B-DISTIL kept comes out identical,
+and scores each beside F_{K-1} as above. Per dataset it prints the kept stage, the mean
+candidate and the candidate with the best val gain, each minus RESCHED's K-th student, and
+how many jobs refused a fresh candidate on the val-accuracy test or kept the joint fine-tune
+in round K. Cached per job in `stage_swap_candidates.json`; minutes of training per job.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -40,6 +50,10 @@ sys.path.insert(0, str(ROOT))
 from pipeline.distill.baselines import floor_weights  # noqa: E402
 
 CACHE = "stage_swap.npz"
+CANDIDATES = "stage_swap_candidates.json"
+# a fresh-solo candidate's line in a job's log (bdistil._describe)
+FRESH_SOLO = re.compile(r"round (\d+): (\S+) .*val gain ([+-][\d.]+)%.*\(\+(\d+)/-(\d+)\)"
+                        r"\s+\(fresh, no connection.*\[(\w+)\]")
 
 
 def _accuracy(f: np.ndarray, y: np.ndarray) -> float:
@@ -116,6 +130,103 @@ def job_outputs(job_dir: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def _fresh_lines(log: list[str], k: int) -> list[dict]:
+    out = []
+    for line in log:
+        m = FRESH_SOLO.search(line)
+        if m and int(m.group(1)) == k:
+            out.append({"name": m.group(2).split("+")[0], "val_gain": float(m.group(3)) / 100,
+                        "val_fixed_broken": [int(m.group(4)), int(m.group(5))],
+                        "accepted": m.group(6) == "green"})
+    return out
+
+
+def fresh_candidates(job_dir: Path, out: dict[str, np.ndarray]) -> dict:
+    """Round K's fresh-solo candidates of a finished job, trained again and scored beside
+    F_{K-1} (test accuracy of the pair under RESCHED's weighting), with the kept stage's and
+    RESCHED's K-th student's scores; cached in the job directory (see the module doc)."""
+    cache, result = job_dir / CANDIDATES, job_dir / "result.json"
+    if cache.is_file() and cache.stat().st_mtime >= result.stat().st_mtime:
+        return json.loads(cache.read_text())
+    from pipeline.data.prepare import Dataset
+    from pipeline.distill.bdistil import FIT, SOLO, DistillConfig, Problem, candidate_seed
+    from pipeline.distill.objective import pack_targets
+    from pipeline.distill.pool import Arch, Candidate
+    from pipeline.distill.run import teacher_labeller
+    from pipeline.distill.solver import FitJob, SolverConfig, predict
+
+    res = json.loads(result.read_text())
+    ens = json.loads((job_dir / "ensemble.json").read_text())
+    conf = dict(ens["config"])
+    cfg = DistillConfig(**(conf | {"solver": SolverConfig(**conf["solver"])}))
+    if cfg.objective != "residual_kd":
+        raise SystemExit(f"error: {job_dir}: --candidates knows the residual_kd objective only, "
+                         f"not '{cfg.objective}'")
+    k = len(ens["stages"])
+    lines = _fresh_lines(res["log"], k)
+    root = job_dir.parents[2]
+    ds = Dataset.load(root / "data" / "dataset")
+    with np.load(root / "teacher" / "logits.npz") as z:
+        logits = {s: z[s] for s in z.files}
+    p = Problem.build(ds, logits, teacher_labeller(root / "teacher" / "model.keras"), cfg.views,
+                      cfg.seed)
+    y_val, y_test, alphas = out["y_val"], out["y_test"], [float(a) for a in out["alphas"]]
+    prev = {s: sum(a * out[f"b{j}_{s}"] for j, a in enumerate(alphas[:k - 1], start=1))
+            for s in ("val", "test")}
+
+    def beside_prev(member: dict) -> float:
+        return _floor_combined([prev["val"], member["val"]], [prev["test"], member["test"]],
+                               y_val, y_test)
+
+    targets = {s: pack_targets(p.g[s], np.zeros_like(p.g[s]), p.y[s], p.n_classes)
+               for s in (FIT, "val")}
+    loss = (cfg.objective, p.n_classes, cfg.bound, cfg.temperature, cfg.ce_weight, cfg.mu,
+            cfg.eta)
+    kept = ens["stages"][-1]
+    doc: dict = {
+        "stage": k, "kept": kept["candidate"],
+        "kept_beside_prev": beside_prev({s: cfg.bound * out[f"b{k}_{s}"] for s in ("val", "test")}),
+        "resched_beside_prev": beside_prev({s: cfg.bound * out[f"r{k}_{s}"]
+                                            for s in ("val", "test")}),
+        "joint_kept": any(f"round {k}: joint fine-tune kept" in line for line in res["log"]),
+        "candidates": []}
+    for c in lines:
+        arch = Arch(ds.meta["kind"], tuple(int(w) for w in c["name"].split("-")[1:]))
+        cand = Candidate(arch, ds.input_shape, p.n_classes, k, ())
+        seed = candidate_seed(cfg.seed, k, ens["pool"].index(c["name"]), 0, SOLO)
+        model, _ = FitJob(cand, loss, [p.x[FIT]], targets[FIT], None, [p.x["val"]],
+                          targets["val"], cfg.solver, seed).fit()
+        y = {s: cfg.bound * predict(model, [p.x[s]])[0] for s in ("val", "test")}
+        same = bool(kept["candidate"] == c["name"] and np.allclose(
+            y["test"], cfg.bound * out[f"b{k}_test"], atol=1e-5))
+        doc["candidates"].append(c | {"beside_prev": beside_prev(y), "is_the_kept_stage": same})
+    cache.write_text(json.dumps(doc, indent=1))
+    return doc
+
+
+def candidates_table(docs: dict[str, list[dict]]) -> str:
+    """Per dataset, at the last stage, minus RESCHED's student beside the same F_{K-1}."""
+    lines = ["dataset | jobs | kept stage | mean fresh candidate | fresh, best val gain | "
+             "a fresh one refused on val accuracy | joint step kept",
+             "--- | --- | --- | --- | --- | --- | ---"]
+    for name, jobs in docs.items():
+        jobs = [j for j in jobs if j["candidates"]]
+        if not jobs:
+            continue
+        rs = [j["resched_beside_prev"] for j in jobs]
+        cols = [[j["kept_beside_prev"] for j in jobs],
+                [float(np.mean([c["beside_prev"] for c in j["candidates"]])) for j in jobs],
+                [max(j["candidates"], key=lambda c: c["val_gain"])["beside_prev"] for j in jobs]]
+        cells = []
+        for col in cols:
+            m, se, _ = mean_se([100 * (a - b) for a, b in zip(col, rs, strict=True)])
+            cells.append(f"{m:+.2f}" + ("" if se is None else f" ± {se:.2f}"))
+        refused = sum(any(not c["accepted"] for c in j["candidates"]) for j in jobs)
+        joint = sum(j["joint_kept"] for j in jobs)
+        lines.append(f"{name} | {len(jobs)} | {' | '.join(cells)} | {refused} | {joint}")
+    return "\n".join(lines)
+
+
 def mean_se(values: list[float]) -> tuple[float, float | None, int]:
     v = np.asarray(values, np.float64)
     return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else None), \
@@ -176,24 +287,36 @@ def main() -> int:
     ap.add_argument("--config", default="default")
     ap.add_argument("--stages", type=int, default=3)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--candidates", action="store_true",
+                    help="also train round K's fresh-solo candidates again (minutes per job)")
     args = ap.parse_args()
+    from pipeline.engine import pin_tf_threads
+
+    pin_tf_threads()  # as the benchmark's jobs: the same float order, the same students
     dirs = job_dirs(args.datasets.split(","), args.seeds, args.folds, args.config, args.stages)
     if not dirs:
         raise SystemExit(f"error: no finished job of config '{args.config}' under build/; run "
                          "benchmarks/distill_quality.py with the same --datasets, --seeds, "
                          "--folds and --config first")
     scores: dict[str, list[dict[str, list[float]]]] = {}
+    cands: dict[str, list[dict]] = {}
     for name, ds_dirs in dirs.items():
         for d in ds_dirs:
             b = json.loads((d / "ensemble.json").read_text())["B"]
-            scores.setdefault(name, []).append(swap_scores(job_outputs(d), b))
+            out = job_outputs(d)
+            scores.setdefault(name, []).append(swap_scores(out, b))
+            if args.candidates:
+                cands.setdefault(name, []).append(fresh_candidates(d, out))
     doc = summarise(scores)
     print(table(doc))
+    if args.candidates:
+        print()
+        print(candidates_table(cands))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"config": args.config, "jobs": {
             n: [str(d.relative_to(ROOT)) for d in ds] for n, ds in dirs.items()},
-            "scores": scores, "summary": doc}, indent=2))
+            "scores": scores, "summary": doc, "candidates": cands}, indent=2))
     return 0
 
 

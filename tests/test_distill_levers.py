@@ -227,10 +227,21 @@ def test_sign_test_of_a_stage_by_hand():
     assert significant(9, 4, 1.0) and not significant(8, 4, 1.2)  # 5 >= 3.6; 4 < 4.16
 
 
+def test_the_tolerant_monotone_test_by_hand():
+    """tolerated asks broken - fixed <= z sqrt(fixed + broken); z = 0 is the strict test."""
+    from pipeline.distill.bdistil import tolerated
+
+    assert tolerated(0, 0, 0.0) and tolerated(2, 1, 0.0)  # no loss passes the strict test
+    assert not tolerated(0, 1, 0.0) and not tolerated(2, 3, 0.0)  # any net loss fails it
+    assert tolerated(0, 1, 1.0) and tolerated(1, 2, 1.0)  # 1 <= 1; 1 <= 1.73
+    assert not tolerated(1, 4, 1.0) and tolerated(1, 4, 1.5)  # 3 > 2.24; 3 <= 3.35
+    assert tolerated(2, 4, 1.0) and not tolerated(0, 3, 1.0)  # 2 <= 2.45; 3 > 1.73
+
+
 @pytest.mark.parametrize("bad", [{"fresh_reads": "sideways"}, {"beta_min": 0.0},
                                  {"beta_min": 1.5}, {"edge": "sharp"},
                                  {"gain_on": "teacher"}, {"min_z": -1.0},
-                                 {"small_seeds": 0}])
+                                 {"small_seeds": 0}, {"monotone_z": -0.5}])
 def test_bad_distill_options_are_refused_before_any_training(bad, tmp_path):
     """Each option is checked at the start of run_bdistil, with the fix in the message
     (the problem is never looked at, so None stands in for it)."""

@@ -64,3 +64,19 @@ def test_summary_pools_the_datasets_and_skips_stages_a_job_never_reached():
     assert doc["pooled"]["swap"]["n"] == [3, 2]
     assert "a | 1 | 2 | +20.00 ± 10.00 |" in sw.table(doc)  # sd 0.1414 / sqrt 2
     assert "pooled | 1 | 3 | +20.00 ± 5.77 |" in sw.table(doc)  # sd 0.1 / sqrt 3
+
+
+def test_fresh_candidates_are_read_from_the_jobs_log_lines():
+    log = [
+        "  72.5 s  round 3: c2d-6-12-12+s02_f0  206,976 MACs ~  565,474 instructions (model)"
+        "  edge +0.172  alpha 3.00  val gain +0.45%  val acc 97.9% (+0/-0)  [green]accepted[/]",
+        "  72.5 s  round 3: c2d-6-12-12+s02_f0  206,976 MACs ~  565,474 instructions (model)"
+        "  edge +0.293  alpha 1.35  val gain +1.98%  val acc 97.5% (+1/-4)  (fresh, no "
+        "connection, beta 0.55)  [red]not a weak learner[/]",
+        "  40.1 s  round 2: c2d-6-12+s01_f0  154,056 MACs ~  442,295 instructions (model)"
+        "  edge +0.186  alpha 0.90  val gain +1.13%  val acc 97.3% (+3/-2)  (fresh, no "
+        "connection, beta 0.70)  [green]accepted[/]",
+    ]
+    assert sw._fresh_lines(log, 3) == [{"name": "c2d-6-12-12", "val_gain": pytest.approx(0.0198),
+                                        "val_fixed_broken": [1, 4], "accepted": False}]
+    assert sw._fresh_lines(log, 2)[0]["accepted"] is True
