@@ -29,7 +29,7 @@ their own seeds (`bdistil.candidate_seed`, one TF thread as the benchmark's jobs
 round's band, accepted or refused), checks that the one B-DISTIL kept comes out identical,
 and scores each beside F_{K-1} as above. Per dataset it prints the kept stage, the mean
 candidate and the candidate with the best val gain, each minus RESCHED's K-th student, and
-how many jobs refused a fresh candidate on the val-accuracy test or kept the joint fine-tune
+how many jobs refused a fresh candidate (the log line says why) or kept the joint fine-tune
 in round K. Cached per job in `stage_swap_candidates.json`; minutes of training per job.
 """
 
@@ -207,7 +207,7 @@ def fresh_candidates(job_dir: Path, out: dict[str, np.ndarray]) -> dict:
 def candidates_table(docs: dict[str, list[dict]]) -> str:
     """Per dataset, at the last stage, minus RESCHED's student beside the same F_{K-1}."""
     lines = ["dataset | jobs | kept stage | mean fresh candidate | fresh, best val gain | "
-             "a fresh one refused on val accuracy | joint step kept",
+             "jobs that refused a fresh one | joint step kept",
              "--- | --- | --- | --- | --- | --- | ---"]
     for name, jobs in docs.items():
         jobs = [j for j in jobs if j["candidates"]]
