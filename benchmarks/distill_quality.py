@@ -122,6 +122,12 @@ def run_names(dataset: str, folds: int) -> list[str]:
     return ["watch"] + [f"watch-f{k}" for k in range(1, folds)]
 
 
+def job_dir(run: str, seed: int, config: str, stages: int, epochs: int | None = None) -> Path:
+    """Where one job's students, baselines and result.json live."""
+    tag = f"{config}-k{stages}" + (f"-e{epochs}" if epochs else "")
+    return ROOT / "build" / run / "bench" / tag / f"seed{seed}"
+
+
 def dataset_of(run: str) -> str:
     return "watch" if run.startswith("watch") else run
 
@@ -193,8 +199,7 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
 
     cfg = make_config(config, seed, stages, epochs)
     root = ROOT / "build" / run
-    tag = f"{config}-k{stages}" + (f"-e{epochs}" if epochs else "")
-    out = root / "bench" / tag / f"seed{seed}"
+    out = job_dir(run, seed, config, stages, epochs)
     key = {"version": RESULT_VERSION, "config": cfg.to_dict(),
            "teacher": teacher_identity((root / "teacher" / "metrics.json").read_text())}
     res_path = out / "result.json"

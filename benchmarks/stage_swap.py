@@ -46,6 +46,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from distill_quality import job_dir, mean_se, run_names  # noqa: E402
 
 from pipeline.distill.baselines import floor_weights  # noqa: E402
 
@@ -149,11 +152,11 @@ def fresh_candidates(job_dir: Path, out: dict[str, np.ndarray]) -> dict:
     if cache.is_file() and cache.stat().st_mtime >= result.stat().st_mtime:
         return json.loads(cache.read_text())
     from pipeline.data.prepare import Dataset
-    from pipeline.distill.bdistil import FIT, SOLO, DistillConfig, Problem, candidate_seed
-    from pipeline.distill.objective import pack_targets
-    from pipeline.distill.pool import Arch, Candidate
+    from pipeline.distill.baselines import kd_job
+    from pipeline.distill.bdistil import SOLO, DistillConfig, Problem, candidate_seed
+    from pipeline.distill.pool import Arch
     from pipeline.distill.run import teacher_labeller
-    from pipeline.distill.solver import FitJob, SolverConfig, predict
+    from pipeline.distill.solver import SolverConfig, predict
 
     res = json.loads(result.read_text())
     ens = json.loads((job_dir / "ensemble.json").read_text())
@@ -178,10 +181,6 @@ def fresh_candidates(job_dir: Path, out: dict[str, np.ndarray]) -> dict:
         return _floor_combined([prev["val"], member["val"]], [prev["test"], member["test"]],
                                y_val, y_test)
 
-    targets = {s: pack_targets(p.g[s], np.zeros_like(p.g[s]), p.y[s], p.n_classes)
-               for s in (FIT, "val")}
-    loss = (cfg.objective, p.n_classes, cfg.bound, cfg.temperature, cfg.ce_weight, cfg.mu,
-            cfg.eta)
     kept = ens["stages"][-1]
     doc: dict = {
         "stage": k, "kept": kept["candidate"],
@@ -192,10 +191,9 @@ def fresh_candidates(job_dir: Path, out: dict[str, np.ndarray]) -> dict:
         "candidates": []}
     for c in lines:
         arch = Arch(ds.meta["kind"], tuple(int(w) for w in c["name"].split("-")[1:]))
-        cand = Candidate(arch, ds.input_shape, p.n_classes, k, ())
+        # a fresh-solo candidate is plain KD of its architecture on the fit split (kd_job)
         seed = candidate_seed(cfg.seed, k, ens["pool"].index(c["name"]), 0, SOLO)
-        model, _ = FitJob(cand, loss, [p.x[FIT]], targets[FIT], None, [p.x["val"]],
-                          targets["val"], cfg.solver, seed).fit()
+        model, _ = kd_job(p, arch, cfg, seed).fit()
         y = {s: cfg.bound * predict(model, [p.x[s]])[0] for s in ("val", "test")}
         same = bool(kept["candidate"] == c["name"] and np.allclose(
             y["test"], cfg.bound * out[f"b{k}_test"], atol=1e-5))
@@ -227,20 +225,11 @@ def candidates_table(docs: dict[str, list[dict]]) -> str:
     return "\n".join(lines)
 
 
-def mean_se(values: list[float]) -> tuple[float, float | None, int]:
-    v = np.asarray(values, np.float64)
-    return float(v.mean()), (float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else None), \
-        int(v.size)
-
-
 def summarise(scores: dict[str, list[dict[str, list[float]]]]) -> dict:
     """{dataset | "pooled": {measure: {"mean", "se", "n"} per stage}} from per-job scores."""
     doc: dict = {}
-    pooled: list[dict[str, list[float]]] = []
-    for name, jobs in [*scores.items(), ("pooled", None)]:
-        jobs = pooled if jobs is None else jobs
-        if name != "pooled":
-            pooled += jobs
+    pooled = [j for jobs in scores.values() for j in jobs]
+    for name, jobs in [*scores.items(), ("pooled", pooled)]:
         k_max = max(len(j["swap"]) for j in jobs)
         doc[name] = {}
         for measure in ("swap", "weights"):
@@ -270,10 +259,9 @@ def job_dirs(datasets: list[str], seeds: int, folds: int, config: str,
     """The finished jobs of distill_quality.py's layout, by dataset (watch's folds pooled)."""
     out: dict[str, list[Path]] = {}
     for name in datasets:
-        runs = [name] + ([f"watch-f{k}" for k in range(1, folds)] if name == "watch" else [])
-        for run in runs:
+        for run in run_names(name, folds):
             for s in range(seeds):
-                d = ROOT / "build" / run / "bench" / f"{config}-k{stages}" / f"seed{s}"
+                d = job_dir(run, s, config, stages)
                 if (d / "result.json").is_file():
                     out.setdefault(name, []).append(d)
     return out

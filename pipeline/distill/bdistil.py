@@ -323,7 +323,7 @@ def significant(fixed: int, broken: int, z: float) -> bool:
 def tolerated(fixed: int, broken: int, z: float) -> bool:
     """The monotone test with a tolerance: a stage that breaks more val examples than it
     fixes still passes unless broken - fixed > z sqrt(fixed + broken), i.e. unless the loss is
-    significant (z = 0: any net loss fails, the strict test)."""
+    significant (z = 0: any net loss fails, the strict test: val accuracy must not drop)."""
     return broken - fixed <= z * math.sqrt(fixed + broken)
 
 
@@ -497,16 +497,13 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
         def train(c: Candidate, rep: int = 0, train_all=train_all):
             return train_all([(c, rep)])[0]
 
-        acc_prev = p.accuracy(f["val"], "val") if stages else 0.0
-
-        def accepts(e: float, res, acc_prev=acc_prev) -> bool:
+        def accepts(e: float, res) -> bool:
             if e < cfg.gamma:
                 return False
             if len(res) < 4:
                 return True
             return res[1] > 0 and res[3] >= cfg.min_gain and \
-                (not cfg.monotone or res[4] >= acc_prev
-                 or tolerated(*res[7], cfg.monotone_z)) and \
+                (not cfg.monotone or not stages or tolerated(*res[7], cfg.monotone_z)) and \
                 (cfg.min_z <= 0 or not stages or significant(*res[7], cfg.min_z))
 
         cands = sorted((Candidate(a, shape, n_cls, t, reads) for a in pool[start:]),
