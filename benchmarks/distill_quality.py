@@ -88,6 +88,8 @@ CONFIGS["default+labels"] = {"gain_on": "labels"}  # line search and gain on val
 CONFIGS["default+z1"] = {"min_z": 1.0}  # a stage must pass a one-SE sign test on val
 CONFIGS["default+seeds2"] = {"small_seeds": 2}  # best of 2 seeds (val) under small_macs
 CONFIGS["default+tol1"] = {"monotone_z": 1.0}  # the monotone test tolerates a 1-SE val loss
+CONFIGS["default+nojl"] = {"joint_last": False}  # no joint fine-tune in the last round
+CONFIGS["default+tol1+nojl"] = {"monotone_z": 1.0, "joint_last": False}
 CONFIGS["default+labels+beta0.5"] = {"gain_on": "labels", "beta_min": 0.5}
 METHODS = ("bdistil", "resched", "noresched")
 LABEL = {"bdistil": "B-DISTIL", "resched": "RESCHED", "noresched": "NO-RESCHED"}
@@ -189,6 +191,20 @@ def teacher_identity(metrics_text: str) -> dict:
     return {k: v for k, v in json.loads(metrics_text).items() if k != "train_seconds"}
 
 
+def same_key(saved: dict, key: dict) -> bool:
+    """Whether a saved job's key is `key`. An option added to DistillConfig after the job ran
+    is absent from its key and counts as at its default: a new option's default is always
+    the behaviour from before it existed, so the saved job is what it would train now."""
+    if saved.keys() != key.keys():
+        return False
+    cfg, old = dict(key["config"]), saved["config"]
+    solver = {k: v for k, v in cfg.pop("solver").items()
+              if k in old.get("solver", {}) or v != dataclasses.asdict(SolverConfig())[k]}
+    default = DistillConfig().to_dict()
+    cfg = {k: v for k, v in cfg.items() if k in old or v != default[k]}
+    return {**saved, "config": old} == {**key, "config": cfg | {"solver": solver}}
+
+
 def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
         cached_only: bool = False) -> dict | None:
     """Train and score one (run, seed, config); cached in its result.json. With `cached_only`
@@ -207,7 +223,7 @@ def job(run: str, seed: int, config: str, stages: int, epochs: int | None,
         saved = json.loads(res_path.read_text())
         if isinstance(saved.get("key", {}).get("teacher"), str):  # keys written before
             saved["key"]["teacher"] = teacher_identity(saved["key"]["teacher"])
-        if saved.get("key") == key:
+        if same_key(saved.get("key", {}), key):
             if saved.get("int8_version") != INT8_VERSION:  # rescore the saved students
                 saved |= _int8_scores(root, out, cfg, json.loads(
                     (out / "metrics.json").read_text()), saved)

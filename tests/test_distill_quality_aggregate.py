@@ -123,3 +123,21 @@ def test_targets_by_hand():
     tie["methods"]["bdistil"]["int8"]["mean"] = [0.9693333333333335, 0.9693333333333333]
     assert dq.targets(tie)["curve never goes down"][0]
     assert "**MISSED** (81.00 / 80.00)" in dq.targets_table({"datasets": {"toy": e}})
+
+
+def test_a_job_saved_before_an_option_existed_is_that_option_at_its_default():
+    """same_key: an option absent from a saved key counts as at its default (a new option's
+    default is the old behaviour); any other difference means the job must train again."""
+    import dataclasses
+
+    key = {"version": 1, "config": dataclasses.asdict(dq.DistillConfig(seed=3)), "teacher": {}}
+    old = {**key, "config": {k: v for k, v in key["config"].items() if k != "joint_last"}}
+    assert dq.same_key(old, key)
+    moved = {**key, "config": key["config"] | {"joint_last": False}}
+    old_moved = {**moved, "config": old["config"]}
+    assert dq.same_key(moved, moved) and not dq.same_key(old_moved, moved)
+    assert not dq.same_key({**old, "config": old["config"] | {"seed": 4}}, key)
+    assert not dq.same_key({**key, "teacher": {"x": 1}}, key)
+    assert not dq.same_key({**key, "config": key["config"] | {"gone": 1}}, key)
+    solver = {k: v for k, v in key["config"]["solver"].items() if k != "epochs"}
+    assert dq.same_key({**key, "config": key["config"] | {"solver": solver}}, key)

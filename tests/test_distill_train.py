@@ -92,6 +92,16 @@ def test_game_objective_runs_with_bounded_alpha(problem, tmp_path):
     assert 0.0 <= r.stages[0].record["alpha"] <= 1.5 * cfg.bound
 
 
+def test_joint_last_off_skips_the_joint_step_in_the_last_round_only(problem, tmp_path):
+    """joint_last=False: the joint fine-tune runs after round 2 of 3, not after round 3."""
+    cfg = dataclasses.replace(CFG, stages=3, joint_epochs=2, joint_last=False)
+    logs: list[str] = []
+    r = run_bdistil(problem, TEACHER_MACS, cfg, tmp_path, log=logs.append)
+    assert len(r.stages) == 3
+    assert any(m.startswith("round 2: joint fine-tune") for m in logs)
+    assert not any(m.startswith("round 3: joint fine-tune") for m in logs)
+
+
 def test_levers_are_deterministic_and_only_accept_val_gains(problem, tmp_path):
     """views (labelled by the quick teacher), cosine edge, line search, corrective, bands;
     run twice, in this process and with each band's candidates in Ray workers: the same

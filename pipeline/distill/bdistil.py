@@ -50,6 +50,9 @@ benchmark of docs/distill.md; `paper` in benchmarks/distill_quality.py turns the
   (corrective.finetune_jointly: lr `joint_lr`, the epoch with the best val anytime objective
   among those where no prefix's val accuracy drops, else nothing changes). GrowNet's "fully
   corrective step": the greedy rounds freeze every earlier student, so a round can only add.
+  `joint_last = False` skips it in the last round (round `stages`): there it moves the stage
+  just chosen on val and every earlier one on the same val split, and nothing later corrects
+  it (measured in docs/distill.md, "Run F").
 - `fresh` (with bands, rounds >= 2): each band candidate is trained twice, on the residual
   objective against the adversary's example weights and "fresh", on the teacher alone (plain
   KD from an empty ensemble, uniform weights; what it reads: `fresh_reads`); both face the same
@@ -154,6 +157,7 @@ class DistillConfig:
     corrective: bool = True  # refit every alpha on val after each round (guarded)
     joint_epochs: int = 20  # after each round >= 2, fine-tune all students jointly (0 = off)
     joint_lr: float = 1e-3
+    joint_last: bool = True  # the joint step also runs in the last round (round `stages`)
     bands: float = 2.0  # rho > 1: FIND-WL over cost bands [m rho^(t-1), m rho^t); 0 = off
     per_band: int = 2  # candidates trained per band
     # seeds tried per candidate under small_macs, the best on val kept (bands; measured at 2
@@ -569,7 +573,8 @@ def run_bdistil(p: Problem, teacher_macs: int, cfg: DistillConfig, out_dir: Path
             "round_file": f"stage_{t:02d}.keras",
         }
         stages.append(st)
-        moved = cfg.joint_epochs > 0 and len(stages) > 1 and _joint_step(p, cfg, stages, f, t, log)
+        moved = (cfg.joint_epochs > 0 and len(stages) > 1 and (cfg.joint_last or t < k_max)
+                 and _joint_step(p, cfg, stages, f, t, log))
         if cfg.corrective and len(stages) > 1:
             fix = refit_alphas([x.y["val"] for x in stages], [x.record["alpha"] for x in stages],
                                p.g["val"], p.y["val"], cfg.bound, cfg.temperature,
