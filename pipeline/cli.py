@@ -221,6 +221,12 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="train each candidate under 20k MACs with this many seeds and keep "
                         "the best on val (default 1; 2 lifted watch's stage 1 by 2 points, "
                         "docs/distill.md)")
+    p.add_argument("--monotone-z", type=float, default=None,
+                   help="the monotone test tolerates a val accuracy loss within this many "
+                        "standard errors (c - b <= z sqrt(b + c) for c val examples broken, "
+                        "b fixed; 0 = strict)")
+    p.add_argument("--joint-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="run the joint fine-tune of every student in the last round too")
     p.add_argument("--engine", choices=ENGINES, default="auto",
                    help="where a round's candidates and the baselines train: side by side in "
                         "Ray workers (the .[sweep] extra; auto: when installed and the machine "
@@ -391,7 +397,8 @@ def _distill_config(args: argparse.Namespace):
                                                   "eta", "seed", "growth", "views", "edge",
                                                   "line_search", "corrective", "bands",
                                                   "joint_epochs", "fresh_reads", "gain_on",
-                                                  "small_seeds")}
+                                                  "small_seeds", "monotone_z",
+                                                  "joint_last")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

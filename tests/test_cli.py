@@ -44,7 +44,11 @@ def test_distill_knobs_reach_the_config(cmd):
     from pipeline.distill.bdistil import DistillConfig
 
     args = build_parser().parse_args([cmd, "-d", "digits", "--small-seeds", "2", "--gain-on",
-                                      "labels", "--stages", "3"])
+                                      "labels", "--stages", "3", "--monotone-z", "1.5",
+                                      "--no-joint-last"])
     cfg = _distill_config(args)
     assert (cfg.small_seeds, cfg.gain_on, cfg.stages) == (2, "labels", 3)
+    assert (cfg.monotone_z, cfg.joint_last) == (1.5, False)
+    on = _distill_config(build_parser().parse_args([cmd, "-d", "digits", "--joint-last"]))
+    assert on.joint_last is True and on.monotone_z == DistillConfig.monotone_z
     assert cfg.fresh_reads == DistillConfig.fresh_reads and cfg.min_z == DistillConfig.min_z
