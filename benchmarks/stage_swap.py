@@ -19,6 +19,10 @@ points (mean ± s.e. over the jobs, each job paired with itself):
 - **weights** `per-prefix - deployed`: B-DISTIL's own students weighted per prefix by that
   rule (what RESCHED does, not deployable as one running sum), minus its deployed running sum
   F_k = sum_j agg_weight_j y_j.
+- **per-prefix - RESCHED**: the same per-prefix readout of B-DISTIL's students, minus
+  RESCHED's students under that rule (RESCHED's float curve). It answers whether B-DISTIL's
+  students would meet RESCHED at stage k if the device read every prefix out as RESCHED is
+  scored (the stored logits of every stage weighted anew per prefix).
 
 A stage whose gap is in "student swap" needs a better k-th student; one whose gap is in
 "weights" needs other weights. Jobs that stopped before stage k are left out of stage k.
@@ -53,6 +57,7 @@ from distill_quality import job_dir, mean_se, run_names  # noqa: E402
 from pipeline.distill.baselines import floor_weights  # noqa: E402
 
 CACHE = "stage_swap.npz"
+MEASURES = ("swap", "weights", "readout")
 CANDIDATES = "stage_swap_candidates.json"
 # a fresh-solo candidate's line in a job's log (bdistil._describe)
 FRESH_SOLO = re.compile(r"round (\d+): (\S+) .*val gain ([+-][\d.]+)%.*\(\+(\d+)/-(\d+)\)"
@@ -72,12 +77,13 @@ def _floor_combined(val: list[np.ndarray], test: list[np.ndarray], y_val: np.nda
 
 def swap_scores(out: dict[str, np.ndarray], bound: float) -> dict[str, list[float]]:
     """Per stage k = 1..K of one job (`out`: `job_outputs`'s arrays): the student swap
-    B_k - R_k and the weights difference per-prefix - deployed, in accuracy (not points)."""
+    B_k - R_k, the weights difference per-prefix - deployed, and per-prefix - RESCHED, in
+    accuracy (not points)."""
     y_val, y_test, alphas = out["y_val"], out["y_test"], [float(a) for a in out["alphas"]]
     k_max = len(alphas)
     b = {s: [out[f"b{k}_{s}"] for k in range(1, k_max + 1)] for s in ("val", "test")}
     r = {s: [bound * out[f"r{k}_{s}"] for k in range(1, k_max + 1)] for s in ("val", "test")}
-    swap, weights = [], []
+    swap, weights, readout = [], [], []
     for k in range(1, k_max + 1):
         prev = {s: sum(a * v for a, v in zip(alphas[:k - 1], b[s][:k - 1], strict=True))
                 for s in ("val", "test")}
@@ -96,7 +102,8 @@ def swap_scores(out: dict[str, np.ndarray], bound: float) -> dict[str, list[floa
         deployed = _accuracy(sum(a * v for a, v in zip(alphas[:k], b["test"][:k],
                                                          strict=True)), y_test)
         weights.append(per_prefix - deployed)
-    return {"swap": swap, "weights": weights}
+        readout.append(per_prefix - _floor_combined(r["val"][:k], r["test"][:k], y_val, y_test))
+    return {"swap": swap, "weights": weights, "readout": readout}
 
 
 def job_outputs(job_dir: Path) -> dict[str, np.ndarray]:
@@ -232,7 +239,7 @@ def summarise(scores: dict[str, list[dict[str, list[float]]]]) -> dict:
     for name, jobs in [*scores.items(), ("pooled", pooled)]:
         k_max = max(len(j["swap"]) for j in jobs)
         doc[name] = {}
-        for measure in ("swap", "weights"):
+        for measure in (m for m in MEASURES if m in jobs[0]):
             cols = [[j[measure][k] for j in jobs if len(j[measure]) > k] for k in range(k_max)]
             stats = [mean_se(c) for c in cols]
             doc[name][measure] = {"mean": [s[0] for s in stats], "se": [s[1] for s in stats],
@@ -245,12 +252,12 @@ def table(doc: dict) -> str:
         se = m["se"][k]
         return f"{100 * m['mean'][k]:+.2f}" + ("" if se is None else f" ± {100 * se:.2f}")
 
-    lines = ["dataset | k | n | student swap B_k - R_k | weights per-prefix - deployed",
-             "--- | --- | --- | --- | ---"]
+    lines = ["dataset | k | n | student swap B_k - R_k | weights per-prefix - deployed | "
+             "per-prefix - RESCHED", "--- | --- | --- | --- | --- | ---"]
     for name, e in doc.items():
         for k in range(len(e["swap"]["mean"])):
-            lines.append(f"{name} | {k + 1} | {e['swap']['n'][k]} | {fmt(e['swap'], k)} | "
-                         f"{fmt(e['weights'], k)}")
+            cells = [fmt(e[m], k) if m in e else "" for m in MEASURES]
+            lines.append(f"{name} | {k + 1} | {e['swap']['n'][k]} | " + " | ".join(cells))
     return "\n".join(lines)
 
 

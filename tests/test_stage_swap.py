@@ -80,3 +80,17 @@ def test_fresh_candidates_are_read_from_the_jobs_log_lines():
     assert sw._fresh_lines(log, 3) == [{"name": "c2d-6-12-12", "val_gain": pytest.approx(0.0198),
                                         "val_fixed_broken": [1, 4], "accepted": False}]
     assert sw._fresh_lines(log, 2)[0]["accepted"] is True
+
+
+def test_readout_compares_the_per_prefix_curves_of_both_methods():
+    # B-DISTIL's stage 2 is right everywhere, RESCHED's wrong everywhere; both first stages
+    # say class 0 (4/8). Per prefix by RESCHED's rule, B-DISTIL's pair answers 8/8 at k = 2
+    # (the fit weights stage 2 above stage 1, which the floor allows up to 3:1); RESCHED's
+    # pair answers class 0 or the wrong class, 4/8 at best.
+    const0, right, wrong = onehot([0] * 8), onehot(Y), onehot((Y + 1) % 3)
+    s = sw.swap_scores(outputs([const0, right], [const0, wrong], [3.0, 3.0]), bound=3.0)
+    assert s["readout"][0] == 0.0
+    assert s["readout"][1] == pytest.approx(1.0 - 0.5)
+    doc = sw.summarise({"a": [s, s]})
+    assert doc["a"]["readout"]["mean"] == pytest.approx([0.0, 0.5])
+    assert "a | 2 | 2 | " in sw.table(doc) and sw.table(doc).endswith("+50.00 ± 0.00")
