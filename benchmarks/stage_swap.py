@@ -25,7 +25,10 @@ points (mean ± s.e. over the jobs, each job paired with itself):
   scored (the stored logits of every stage weighted anew per prefix).
 
 A stage whose gap is in "student swap" needs a better k-th student; one whose gap is in
-"weights" needs other weights. Jobs that stopped before stage k are left out of stage k.
+"weights" needs other weights. Caveat: where the joint fine-tune was kept (the job's log says
+"joint fine-tune kept"), the students before it moved together with it, and re-weighting
+such a pair by RESCHED's rule understates the k-th student (docs/distill.md, "Run G").
+Jobs that stopped before stage k are left out of stage k.
 
 `--candidates` goes one level deeper at the last stage K: it trains again, alone and under
 their own seeds (`bdistil.candidate_seed`, one TF thread as the benchmark's jobs), the
