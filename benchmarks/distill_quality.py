@@ -58,8 +58,8 @@ from pipeline.distill.solver import SolverConfig  # noqa: E402
 from pipeline.engine import ENGINES, pin_tf_threads  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
-# (every lever on: "fm" + the joint fine-tune + fresh candidates that read no earlier map,
-# run D); "fm" = function matching,
+# ("fm" + the monotone test + fresh candidates that read no earlier map; since run G without
+# the joint fine-tune, which "default+joint" adds back); "fm" = function matching,
 # cosine edge, line search, alpha refit and bands (the previous default, without the joint
 # fine-tune, the monotone test or fresh candidates). "paper" is the first implementation
 # (every lever of issue #12 off); "paper+X" adds one lever.
@@ -82,7 +82,8 @@ CONFIGS["fm+fresh"] = CONFIGS["fm"] | LEVERS["fresh"]
 CONFIGS["default+solo"] = {"fresh_reads": "none"}  # run D's name for today's default
 CONFIGS["default+connected"] = {"fresh_reads": "connected"}  # the default of runs A-C
 CONFIGS["default+beta0.5"] = {"beta_min": 0.5}  # a fresh stage keeps >= half of F_{t-1}
-CONFIGS["default-joint"] = {"joint_epochs": 0}  # without the joint fine-tune
+CONFIGS["default-joint"] = {"joint_epochs": 0}  # runs E-G's name for today's default
+CONFIGS["default+joint"] = {"joint_epochs": 20}  # the default of runs D-G (joint fine-tune)
 CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each wiring
 CONFIGS["default+labels"] = {"gain_on": "labels"}  # line search and gain on val label CE
 CONFIGS["default+z1"] = {"min_z": 1.0}  # a stage must pass a one-SE sign test on val
