@@ -225,6 +225,10 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
                    help="the monotone test tolerates a val accuracy loss within this many "
                         "standard errors (c - b <= z sqrt(b + c) for c val examples broken, "
                         "b fixed; 0 = strict)")
+    p.add_argument("--min-z", type=float, default=None,
+                   help="from round 2 a stage must pass a sign test on val: of the val "
+                        "examples it changes, fixed b and broken c give b - c >= "
+                        "max(1, z sqrt(b + c)) (0 = off)")
     p.add_argument("--joint-last", action=argparse.BooleanOptionalAction, default=None,
                    help="run the joint fine-tune of every student in the last round too")
     p.add_argument("--engine", choices=ENGINES, default="auto",
@@ -398,7 +402,7 @@ def _distill_config(args: argparse.Namespace):
                                                   "line_search", "corrective", "bands",
                                                   "joint_epochs", "fresh_reads", "gain_on",
                                                   "small_seeds", "monotone_z",
-                                                  "joint_last")}
+                                                  "min_z", "joint_last")}
     cfg = replace(cfg, **{k: v for k, v in given.items() if v is not None})
     if args.no_connections:
         cfg = replace(cfg, connections=False)

@@ -45,10 +45,10 @@ def test_distill_knobs_reach_the_config(cmd):
 
     args = build_parser().parse_args([cmd, "-d", "digits", "--small-seeds", "2", "--gain-on",
                                       "labels", "--stages", "3", "--monotone-z", "1.5",
-                                      "--no-joint-last"])
+                                      "--no-joint-last", "--min-z", "2"])
     cfg = _distill_config(args)
     assert (cfg.small_seeds, cfg.gain_on, cfg.stages) == (2, "labels", 3)
-    assert (cfg.monotone_z, cfg.joint_last) == (1.5, False)
+    assert (cfg.monotone_z, cfg.joint_last, cfg.min_z) == (1.5, False, 2.0)
     on = _distill_config(build_parser().parse_args([cmd, "-d", "digits", "--joint-last"]))
     assert on.joint_last is True and on.monotone_z == DistillConfig.monotone_z
-    assert cfg.fresh_reads == DistillConfig.fresh_reads and cfg.min_z == DistillConfig.min_z
+    assert cfg.fresh_reads == DistillConfig.fresh_reads and on.min_z == DistillConfig.min_z
