@@ -59,13 +59,14 @@ from pipeline.engine import ENGINES, pin_tf_threads  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
 # ("fm" + the monotone test + fresh candidates that read no earlier map; since run G without
-# the joint fine-tune, which "default+joint" adds back); "fm" = function matching,
+# the joint fine-tune, which "default+joint" adds back; since run H with the sign test on val,
+# which "default-z1" takes out); "fm" = function matching,
 # cosine edge, line search, alpha refit and bands (the previous default, without the joint
 # fine-tune, the monotone test or fresh candidates). "paper" is the first implementation
 # (every lever of issue #12 off); "paper+X" adds one lever.
 PAPER = {"views": 0, "edge": "normalised", "line_search": False, "corrective": False,
          "bands": 0.0, "small_seeds": 1, "joint_epochs": 0, "monotone": False,
-         "fresh": False}
+         "fresh": False, "min_z": 0.0}
 LEVERS = {"views": {"views": 2}, "edge": {"edge": "cosine", "line_search": True},
           "corrective": {"line_search": True, "corrective": True},
           "bands": {"bands": 2.0, "per_band": 2, "small_seeds": 1, "line_search": True},
@@ -82,11 +83,12 @@ CONFIGS["fm+fresh"] = CONFIGS["fm"] | LEVERS["fresh"]
 CONFIGS["default+solo"] = {"fresh_reads": "none"}  # run D's name for today's default
 CONFIGS["default+connected"] = {"fresh_reads": "connected"}  # the default of runs A-C
 CONFIGS["default+beta0.5"] = {"beta_min": 0.5}  # a fresh stage keeps >= half of F_{t-1}
-CONFIGS["default-joint"] = {"joint_epochs": 0}  # runs E-G's name for today's default
+CONFIGS["default-joint"] = {"joint_epochs": 0}  # run G's name for the no-joint default
 CONFIGS["default+joint"] = {"joint_epochs": 20}  # the default of runs D-G (joint fine-tune)
 CONFIGS["default+both"] = {"fresh_reads": "both"}  # one fresh candidate of each wiring
 CONFIGS["default+labels"] = {"gain_on": "labels"}  # line search and gain on val label CE
-CONFIGS["default+z1"] = {"min_z": 1.0}  # a stage must pass a one-SE sign test on val
+CONFIGS["default+z1"] = {"min_z": 1.0}  # run H's name for today's default (the sign test)
+CONFIGS["default-z1"] = {"min_z": 0.0}  # the default of run G (no sign test on val)
 CONFIGS["default+seeds2"] = {"small_seeds": 2}  # best of 2 seeds (val) under small_macs
 CONFIGS["default+tol1"] = {"monotone_z": 1.0}  # the monotone test tolerates a 1-SE val loss
 CONFIGS["default+nojl"] = {"joint_last": False}  # no joint fine-tune in the last round

@@ -228,7 +228,7 @@ def _quick_distill_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-z", type=float, default=None,
                    help="from round 2 a stage must pass a sign test on val: of the val "
                         "examples it changes, fixed b and broken c give b - c >= "
-                        "max(1, z sqrt(b + c)) (0 = off)")
+                        "max(1, z sqrt(b + c)) (default 1; 0 = off)")
     p.add_argument("--joint-last", action=argparse.BooleanOptionalAction, default=None,
                    help="run the joint fine-tune of every student in the last round too")
     p.add_argument("--engine", choices=ENGINES, default="auto",
