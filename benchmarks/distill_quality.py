@@ -405,7 +405,10 @@ def aggregate(results: list[dict]) -> dict:
         by_ds.setdefault(r["dataset"], []).append(r)
     doc: dict = {"datasets": {}}
     for name, rs in by_ds.items():
-        t = mean_se([r["teacher"]["test_accuracy"] for r in rs])
+        # one teacher per run (seeds vary the students only): its mean and s.e. are over the
+        # distinct teachers, not over jobs, which repeat each one once per seed
+        teachers = {r["run"]: r["teacher"]["test_accuracy"] for r in rs}
+        t = mean_se(list(teachers.values()))
         entry: dict = {"teacher": {"mean": t[0], "se": t[1], "n": t[2],
                                    "macs": rs[0]["teacher"]["macs"]},
                        "n_jobs": len(rs), "runs": sorted({r["run"] for r in rs}),

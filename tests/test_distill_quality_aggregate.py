@@ -48,6 +48,19 @@ def test_means_standard_errors_pairs_and_area_by_hand():
     assert "toy | 2 | 2 (1 own) | 550 | 80.0 ± 0.0" in text
 
 
+def test_the_teacher_is_averaged_over_its_folds_not_over_jobs():
+    """Three folds x two seeds: six jobs, three teachers (0.8, 0.9, 1.0); s.e. = 0.1 / sqrt 3."""
+    jobs = []
+    for run, acc in (("toy", 0.8), ("toy-f1", 0.9), ("toy-f2", 1.0)):
+        for seed in (0, 1):
+            j = _job(seed, [0.6], [0.5], [0.5], [100], [100])
+            j["run"], j["teacher"] = run, {"test_accuracy": acc, "macs": 10_000}
+            jobs.append(j)
+    t = dq.aggregate(jobs)["datasets"]["toy"]["teacher"]
+    assert t["mean"] == pytest.approx(0.9) and t["n"] == 3
+    assert t["se"] == pytest.approx(0.1 / math.sqrt(3))  # over the six jobs: 0.037
+
+
 def test_against_pairs_jobs_by_run_and_seed_by_hand():
     """This run minus an earlier one, only over the (run, seed) both have, stage by stage."""
     now = dq.aggregate([_job(0, [0.6, 0.8], [0.5] * 2, [0.5] * 2, [100, 1000], [100, 1000]),
