@@ -411,7 +411,7 @@ def aggregate(results: list[dict]) -> dict:
         t = mean_se(list(teachers.values()))
         entry: dict = {"teacher": {"mean": t[0], "se": t[1], "n": t[2],
                                    "macs": rs[0]["teacher"]["macs"]},
-                       "n_jobs": len(rs), "runs": sorted({r["run"] for r in rs}),
+                       "n_jobs": len(rs), "runs": sorted(teachers),
                        "seeds": sorted({r["seed"] for r in rs}), "methods": {}, "paired": {}}
         for m in METHODS:
             cm = _per_stage(rs, lambda r, k, m=m: _at(r, m, "cum_macs", k))
