@@ -452,6 +452,14 @@ def _fmt(mean, se, scale=100.0) -> str:
     return f"{scale * mean:.1f}" + (f" ± {scale * se:.1f}" if se is not None else "")
 
 
+def signed(mean: float | None, se: float | None, scale: float = 1.0) -> str:
+    """A difference as "+m.mm ± s.ss" (times `scale`; "-" without a mean, no "±" without an
+    s.e.): the cells of the post-hoc studies (stage_swap.py, seed_choice.py)."""
+    if mean is None:
+        return "-"
+    return f"{scale * mean:+.2f}" + ("" if se is None else f" ± {scale * se:.2f}")
+
+
 def _n(n: int, reached: int) -> str:
     """The jobs behind a stage's means; "9 (7 own)" when 2 of them stopped earlier and
     answer there with their last stage (carried forward)."""

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from distill_quality import job_dir, mean_se, run_names  # noqa: E402
+from distill_quality import job_dir, mean_se, run_names, signed  # noqa: E402
 
 # an accepted round-1 trial in a job's log (bdistil._describe)
 ROUND1 = re.compile(r"round 1: (\S+) .*val gain ([+-]?[\d.]+)%\s+val acc ([\d.]+)%.*accepted")
@@ -63,12 +63,12 @@ def job_choice(config_job: dict, base_job: dict) -> dict | None:
     kept_test = 100 * config_job["bdistil"]["int8"][0]
     kept = 1 if trials[1][0] > trials[0][0] else 0  # find_wl_band: ties keep the earlier
     by_acc = 1 if trials[1][1] > trials[0][1] else 0
+    diff = kept_test - test0  # repetition 1 minus repetition 0 when it kept repetition 1
     if kept == 0:
+        mismatch = abs(diff) > 1e-9  # repetition 0 is the base job's very student
         if by_acc == 1:  # val accuracy prefers repetition 1, whose test score no job holds
-            return {"unknown": True, "mismatch": abs(kept_test - test0) > 1e-9}
-        return {"kd_gain": 0.0, "val_acc": 0.0, "differ": False,
-                "mismatch": abs(kept_test - test0) > 1e-9}
-    diff = kept_test - test0  # repetition 1 minus repetition 0
+            return {"unknown": True, "mismatch": mismatch}
+        return {"kd_gain": 0.0, "val_acc": 0.0, "differ": False, "mismatch": mismatch}
     return {"kd_gain": diff, "val_acc": diff if by_acc == 1 else 0.0, "differ": diff != 0,
             "kd_gain_right": diff > 0, "val_acc_right": (diff > 0) == (by_acc == 1),
             "mismatch": False}
@@ -86,12 +86,6 @@ def summarise(choices: list[dict]) -> dict:
         out[rule] = {"mean": m, "se": se,
                      "right": sum(c.get(f"{rule}_right", False) for c in known if c["differ"])}
     return out
-
-
-def _fmt(m: float | None, se: float | None) -> str:
-    if m is None:
-        return "-"
-    return f"{m:+.2f}" + (f" ± {se:.2f}" if se is not None else "")
 
 
 def main() -> None:
@@ -127,8 +121,8 @@ def main() -> None:
         s = report[ds] = summarise(choices)
         kd, acc = s["kd_gain"], s["val_acc"]
         print(f"{ds} | {s['jobs']} | {s['unknown']} | {s['changed']} | "
-              f"{_fmt(kd['mean'], kd['se'])} | {_fmt(acc['mean'], acc['se'])} | "
-              f"{s['kd_gain']['right']} / {s['val_acc']['right']} of {s['changed']} | "
+              f"{signed(kd['mean'], kd['se'])} | {signed(acc['mean'], acc['se'])} | "
+              f"{kd['right']} / {acc['right']} of {s['changed']} | "
               f"{s['mismatch']}")
     if args.json:
         args.json.write_text(json.dumps({"command": sys.argv, "datasets": report}, indent=2))

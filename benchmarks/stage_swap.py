@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from distill_quality import job_dir, mean_se, run_names  # noqa: E402
+from distill_quality import job_dir, mean_se, run_names, signed  # noqa: E402
 
 from pipeline.distill.baselines import floor_weights  # noqa: E402
 
@@ -228,7 +228,7 @@ def candidates_table(docs: dict[str, list[dict]]) -> str:
         cells = []
         for col in cols:
             m, se, _ = mean_se([100 * (a - b) for a, b in zip(col, rs, strict=True)])
-            cells.append(f"{m:+.2f}" + ("" if se is None else f" ± {se:.2f}"))
+            cells.append(signed(m, se))
         refused = sum(any(not c["accepted"] for c in j["candidates"]) for j in jobs)
         joint = sum(j["joint_kept"] for j in jobs)
         lines.append(f"{name} | {len(jobs)} | {' | '.join(cells)} | {refused} | {joint}")
@@ -251,15 +251,12 @@ def summarise(scores: dict[str, list[dict[str, list[float]]]]) -> dict:
 
 
 def table(doc: dict) -> str:
-    def fmt(m: dict, k: int) -> str:
-        se = m["se"][k]
-        return f"{100 * m['mean'][k]:+.2f}" + ("" if se is None else f" ± {100 * se:.2f}")
-
     lines = ["dataset | k | n | student swap B_k - R_k | weights per-prefix - deployed | "
              "per-prefix - RESCHED", "--- | --- | --- | --- | --- | ---"]
     for name, e in doc.items():
         for k in range(len(e["swap"]["mean"])):
-            cells = [fmt(e[m], k) if m in e else "" for m in MEASURES]
+            cells = [signed(e[m]["mean"][k], e[m]["se"][k], 100) if m in e else ""
+                     for m in MEASURES]
             lines.append(f"{name} | {k + 1} | {e['swap']['n'][k]} | " + " | ".join(cells))
     return "\n".join(lines)
 
