@@ -32,6 +32,13 @@ difference B-DISTIL - RESCHED per stage is taken within each job (same seed, sam
 Targets (issue #12) are reported, not asserted.
 `--against EARLIER.json` also prints B-DISTIL's int8 difference from an earlier run (another
 `--config`), job by job over the (run, seed) both have, and stores it under "against".
+
+What the jobs can decide: the paired difference also gets a 95% Student t interval over the
+jobs (`ci95`, df = n - 1), printed as a verdict per stage: "ahead" when the interval lies above
+0, "behind" when below, else "level", with the interval bounding any true lead or deficit.
+(Watch's jobs share three folds; pairing within a job removes the fold's own level, and the
+interval treats the jobs as independent.) `--report SAVED.json` prints a saved run's tables
+and verdicts again without running or training anything.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -371,6 +379,15 @@ def mean_se(values: list[float]) -> tuple[float | None, float | None, int]:
     return float(v.mean()), se, int(v.size)
 
 
+def interval95(mean: float | None, se: float | None, n: int) -> list[float] | None:
+    """The 95% Student t interval [lo, hi] of a mean over n independent values (df = n - 1);
+    None without a mean or an s.e. (fewer than two values)."""
+    if mean is None or se is None or n < 2:
+        return None
+    half = float(scipy_stats.t.ppf(0.975, n - 1)) * se
+    return [mean - half, mean + half]
+
+
 def _per_stage(results: list[dict], get) -> dict:
     k_max = max((len(r["bdistil"]["float"]) for r in results), default=0)
     cols = [[get(r, k) for r in results] for k in range(k_max)]
@@ -430,7 +447,10 @@ def aggregate(results: list[dict]) -> dict:
             def diff(r, k, rt=rt):
                 a, b = _at(r, "bdistil", rt, k), _at(r, "resched", rt, k)
                 return None if a is None or b is None else a - b
-            entry["paired"].setdefault("bdistil-resched", {})[rt] = _per_stage(rs, diff)
+            pr = _per_stage(rs, diff)
+            pr["ci95"] = [interval95(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
+                                                      strict=True)]
+            entry["paired"].setdefault("bdistil-resched", {})[rt] = pr
         for m in METHODS:
             aucs = []
             for r in rs:
@@ -541,6 +561,33 @@ def targets_table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def decided(interval: list[float] | None) -> str:
+    """A paired stage's verdict from its 95% interval: ahead (all above 0), behind (all
+    below), level (0 inside), or "-" (no interval: fewer than two jobs)."""
+    if interval is None:
+        return "-"
+    lo, hi = interval
+    return "ahead" if lo > 0 else "behind" if hi < 0 else "level"
+
+
+def decision_table(doc: dict) -> str:
+    """Per dataset and stage: the paired B-DISTIL - RESCHED int8 difference, its 95% interval
+    (from `ci95`, or from mean, s.e. and n for a JSON written before it existed) and the
+    verdict. The interval is what the jobs rule out: a true difference outside it."""
+    lines = ["dataset | k | n | paired B-R int8 (points) | 95% interval | verdict",
+             "--- | --- | --- | --- | --- | ---"]
+    for name, e in doc["datasets"].items():
+        pr = e["paired"]["bdistil-resched"]["int8"]
+        cis = pr.get("ci95") or [interval95(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
+                                                             strict=True)]
+        for k, ci in enumerate(cis):
+            span = "-" if ci is None else f"[{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}]"
+            lines.append(" | ".join([name, str(k + 1), str(pr["n"][k]),
+                                     signed(pr["mean"][k], pr["se"][k], 100.0), span,
+                                     decided(ci)]))
+    return "\n".join(lines)
+
+
 def against(doc: dict, base: dict, method: str = "bdistil") -> dict:
     """This run's `method` minus `base`'s (an earlier --json of another configuration), job
     by job: the jobs of both with the same (run, seed), per dataset and stage, int8 test
@@ -581,6 +628,25 @@ def parse_seeds(text: str) -> list[int]:
     return list(range(n))
 
 
+def load_saved(path: Path, option: str) -> dict:
+    """A JSON that --json wrote, or a clear error naming the option and the fix."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"error: {option} {path}: {exc}; give a JSON that --json wrote") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("datasets"), dict):
+        raise SystemExit(f"error: {option} {path}: no \"datasets\" object; give a JSON that "
+                         "--json wrote")
+    return doc
+
+
+def report(doc: dict) -> str:
+    """The printed tables: per stage, the targets, and what the paired differences decide."""
+    return (table(doc) + "\n\nAgainst issue #12's targets (int8 means):\n\n"
+            + targets_table(doc) + "\n\nWhat the jobs decide (paired B-DISTIL - RESCHED, "
+            "int8, 95% t interval over jobs):\n\n" + decision_table(doc))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--datasets", default="watch,fsdd,mnist5k,digits")
@@ -594,17 +660,16 @@ def main() -> int:
     ap.add_argument("--address", default=None, help="Ray cluster address (implies Ray)")
     ap.add_argument("--cached-only", action="store_true",
                     help="run nothing: aggregate the jobs that finished before")
+    ap.add_argument("--report", type=Path, default=None, metavar="SAVED.json",
+                    help="run nothing: print the tables of a JSON that --json wrote")
     ap.add_argument("--against", type=Path, default=None,
                     help="an earlier --json (another configuration): also print B-DISTIL's "
                          "int8 difference from it, job by job (same run and seed)")
     args = ap.parse_args()
-    base = None
-    if args.against:
-        try:
-            base = json.loads(args.against.read_text())
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"error: --against {args.against}: {exc}; give a JSON that "
-                             "--json wrote") from None
+    if args.report:
+        print(report(load_saved(args.report, "--report")))
+        return 0
+    base = load_saved(args.against, "--against") if args.against else None
     pin_tf_threads()  # a job is one CPU: one TF thread in it, its teacher and this driver
     seeds = parse_seeds(args.seeds)
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]
@@ -619,8 +684,7 @@ def main() -> int:
     doc = aggregate(results)
     doc["command"] = " ".join(sys.argv)
     doc["config"] = {"name": args.config, "overrides": CONFIGS[args.config]}
-    text = table(doc)
-    text += "\n\nAgainst issue #12's targets (int8 means):\n\n" + targets_table(doc)
+    text = report(doc)
     if base is not None:
         doc["against"] = {"path": str(args.against), "config": base.get("config"),
                           "bdistil_int8_minus": against(doc, base)}

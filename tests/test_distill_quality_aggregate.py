@@ -154,3 +154,49 @@ def test_a_job_saved_before_an_option_existed_is_that_option_at_its_default():
     assert not dq.same_key({**key, "config": key["config"] | {"gone": 1}}, key)
     solver = {k: v for k, v in key["config"]["solver"].items() if k != "epochs"}
     assert dq.same_key({**key, "config": key["config"] | {"solver": solver}}, key)
+
+
+def test_the_paired_interval_and_its_verdict_by_hand():
+    """95% Student t intervals from a printed t table (df 1: 12.706, df 2: 4.303)."""
+    assert dq.interval95(0.15, 0.05, 2) == pytest.approx([0.15 - 0.6353, 0.15 + 0.6353],
+                                                          abs=1e-4)
+    assert dq.interval95(0.01, 0.002, 3) == pytest.approx([0.01 - 0.008606, 0.01 + 0.008606],
+                                                           abs=1e-6)
+    assert dq.interval95(0.1, None, 1) is None and dq.interval95(None, None, 0) is None
+    assert [dq.decided(c) for c in ([0.001, 0.02], [-0.02, -0.001], [-0.01, 0.01], None)] == [
+        "ahead", "behind", "level", "-"]
+    # three jobs, B-DISTIL 2, 1 and 3 points above RESCHED at stage 1 and equal at stage 2:
+    # mean 2, sd 1, se 1/sqrt 3, half-width 4.303/sqrt 3 = 2.484 points; stage 2: se 0
+    jobs = [_job(s, [0.5 + d, 0.9], [0.5, 0.9], [0.5, 0.9], [100, 1000], [100, 1000])
+            for s, d in enumerate((0.02, 0.01, 0.03))]
+    doc = dq.aggregate(jobs)
+    ci = doc["datasets"]["toy"]["paired"]["bdistil-resched"]["int8"]["ci95"]
+    assert ci[0] == pytest.approx([0.02 - 0.02484, 0.02 + 0.02484], abs=1e-5)
+    assert ci[1] == pytest.approx([0.0, 0.0])
+    text = dq.decision_table(doc)
+    assert "toy | 1 | 3 | +2.00 ± 0.58 | [-0.48, +4.48] | level" in text
+    assert "toy | 2 | 3 | +0.00 ± 0.00 | [+0.00, +0.00] | level" in text
+
+
+def test_report_reprints_a_saved_run_and_names_a_bad_file(tmp_path, monkeypatch, capsys):
+    """`--report` trains nothing: a JSON written before `ci95` existed gets its intervals
+    from mean, s.e. and n; a missing or foreign file is a clear error naming the fix."""
+    doc = dq.aggregate([_job(s, [0.5 + d, 0.9], [0.5, 0.9], [0.5, 0.9], [100, 1000],
+                             [100, 1000]) for s, d in enumerate((0.02, 0.01, 0.03))])
+    del doc["datasets"]["toy"]["paired"]["bdistil-resched"]["int8"]["ci95"]
+    saved = tmp_path / "old.json"
+    saved.write_text(dq.json.dumps(doc))
+    monkeypatch.setattr(dq, "train_teachers", lambda *a: pytest.fail("--report trained"))
+    monkeypatch.setattr(dq.sys, "argv", ["distill_quality.py", "--report", str(saved)])
+    assert dq.main() == 0
+    out = capsys.readouterr().out
+    assert "toy | 1 | 3 | +2.00 ± 0.58 | [-0.48, +4.48] | level" in out
+    assert "paired >= 0 or within 1 s.e. | met" in out
+    for bad, why in ((tmp_path / "none.json", "No such file"), (tmp_path / "list.json",
+                                                                "no \"datasets\" object")):
+        if bad.name == "list.json":
+            bad.write_text("[]")
+        monkeypatch.setattr(dq.sys, "argv", ["distill_quality.py", "--report", str(bad)])
+        with pytest.raises(SystemExit, match=why) as err:
+            dq.main()
+        assert "give a JSON that --json wrote" in str(err.value)
