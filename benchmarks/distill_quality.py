@@ -55,7 +55,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,6 +63,7 @@ from pipeline.data.recipe import load_recipe  # noqa: E402
 from pipeline.distill.bdistil import DistillConfig  # noqa: E402
 from pipeline.distill.solver import SolverConfig  # noqa: E402
 from pipeline.engine import ENGINES, pin_tf_threads  # noqa: E402
+from pipeline.stats import t_interval  # noqa: E402
 
 # Named B-DISTIL configurations (overrides of DistillConfig); "default" = the shipped one
 # ("fm" + the monotone test + fresh candidates that read no earlier map; since run G without
@@ -379,15 +379,6 @@ def mean_se(values: list[float]) -> tuple[float | None, float | None, int]:
     return float(v.mean()), se, int(v.size)
 
 
-def interval95(mean: float | None, se: float | None, n: int) -> list[float] | None:
-    """The 95% Student t interval [lo, hi] of a mean over n independent values (df = n - 1);
-    None without a mean or an s.e. (fewer than two values)."""
-    if mean is None or se is None or n < 2:
-        return None
-    half = float(scipy_stats.t.ppf(0.975, n - 1)) * se
-    return [mean - half, mean + half]
-
-
 def _per_stage(results: list[dict], get) -> dict:
     k_max = max((len(r["bdistil"]["float"]) for r in results), default=0)
     cols = [[get(r, k) for r in results] for k in range(k_max)]
@@ -448,7 +439,7 @@ def aggregate(results: list[dict]) -> dict:
                 a, b = _at(r, "bdistil", rt, k), _at(r, "resched", rt, k)
                 return None if a is None or b is None else a - b
             pr = _per_stage(rs, diff)
-            pr["ci95"] = [interval95(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
+            pr["ci95"] = [t_interval(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
                                                       strict=True)]
             entry["paired"].setdefault("bdistil-resched", {})[rt] = pr
         for m in METHODS:
@@ -578,7 +569,7 @@ def decision_table(doc: dict) -> str:
              "--- | --- | --- | --- | --- | ---"]
     for name, e in doc["datasets"].items():
         pr = e["paired"]["bdistil-resched"]["int8"]
-        cis = pr.get("ci95") or [interval95(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
+        cis = pr.get("ci95") or [t_interval(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
                                                              strict=True)]
         for k, ci in enumerate(cis):
             span = "-" if ci is None else f"[{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}]"

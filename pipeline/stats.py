@@ -9,6 +9,10 @@ DasGupta 2001, "Interval estimation for a binomial proportion", Statistical Scie
     half   = z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2),   z = 1.959964 (95%)
 
 Under SMALL_SPLIT samples the interval is several points wide and the report says so.
+
+A mean over n independent runs (seeds, folds) gets the Student t interval instead,
+mean ± t(0.975, n − 1) · s.e. (`t_interval`), as benchmarks/distill_quality.py gives for the
+paired difference of two methods.
 """
 
 from __future__ import annotations
@@ -30,6 +34,17 @@ def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, floa
     centre = (p + z2 / (2 * n)) / denom
     half = z / denom * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def t_interval(mean: float | None, se: float | None, n: int) -> list[float] | None:
+    """The 95% Student t interval [lo, hi] of a mean over n independent values whose standard
+    error is se (df = n - 1); None without a mean or an s.e. (fewer than two values)."""
+    if mean is None or se is None or n < 2:
+        return None
+    from scipy.stats import t  # scipy comes with scikit-learn; imported only where needed
+
+    half = float(t.ppf(0.975, n - 1)) * se
+    return [mean - half, mean + half]
 
 
 def accuracy_cell(accuracy: float | None, n: int | None) -> str:

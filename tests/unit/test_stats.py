@@ -1,11 +1,18 @@
-"""Wilson intervals, checked against values worked out by hand from the formula's closed
-forms (not by the code under test)."""
+"""Wilson and Student t intervals, checked against values worked out by hand (the Wilson
+formula's closed forms, a printed t table), not by the code under test."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.stats import SMALL_SPLIT, Z95, accuracy_cell, split_note, wilson_interval
+from pipeline.stats import (
+    SMALL_SPLIT,
+    Z95,
+    accuracy_cell,
+    split_note,
+    t_interval,
+    wilson_interval,
+)
 
 
 def test_closed_forms_at_zero_and_all():
@@ -41,3 +48,13 @@ def test_cells_and_the_small_split_flag():
     assert "SMALL SPLIT" not in split_note(SMALL_SPLIT)
     with pytest.raises(ValueError):
         wilson_interval(3, 2)
+
+
+def test_t_interval_against_a_printed_t_table():
+    """95% Student t quantiles from a printed table: df 1 12.706, df 2 4.303, df 19 2.093."""
+    assert t_interval(0.15, 0.05, 2) == pytest.approx([0.15 - 0.6353, 0.15 + 0.6353],
+                                                             abs=1e-4)
+    assert t_interval(0.01, 0.002, 3) == pytest.approx([0.01 - 0.008606,
+                                                              0.01 + 0.008606], abs=1e-6)
+    assert t_interval(0.0, 1.0, 20) == pytest.approx([-2.093, 2.093], abs=1e-3)
+    assert t_interval(0.1, None, 1) is None and t_interval(None, None, 0) is None
