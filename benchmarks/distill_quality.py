@@ -387,6 +387,11 @@ def _per_stage(results: list[dict], get) -> dict:
             "n": [s[2] for s in stats]}
 
 
+def intervals(stats: dict) -> list[list[float] | None]:
+    """Per stage, the 95% t interval of a `_per_stage` mean (None under two values)."""
+    return [t_interval(*c) for c in zip(stats["mean"], stats["se"], stats["n"], strict=True)]
+
+
 def _at(r: dict, method: str, field: str, k: int):
     """Stage k's value, carried forward from the job's last stage when B-DISTIL stopped
     earlier: a device whose stage table ends at stage j answers with F_j (at F_j's cost)
@@ -439,8 +444,7 @@ def aggregate(results: list[dict]) -> dict:
                 a, b = _at(r, "bdistil", rt, k), _at(r, "resched", rt, k)
                 return None if a is None or b is None else a - b
             pr = _per_stage(rs, diff)
-            pr["ci95"] = [t_interval(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
-                                                      strict=True)]
+            pr["ci95"] = intervals(pr)
             entry["paired"].setdefault("bdistil-resched", {})[rt] = pr
         for m in METHODS:
             aucs = []
@@ -563,15 +567,13 @@ def decided(interval: list[float] | None) -> str:
 
 def decision_table(doc: dict) -> str:
     """Per dataset and stage: the paired B-DISTIL - RESCHED int8 difference, its 95% interval
-    (from `ci95`, or from mean, s.e. and n for a JSON written before it existed) and the
+    (from mean, s.e. and n, so a JSON written before `ci95` existed reads the same) and the
     verdict. The interval is what the jobs rule out: a true difference outside it."""
     lines = ["dataset | k | n | paired B-R int8 (points) | 95% interval | verdict",
              "--- | --- | --- | --- | --- | ---"]
     for name, e in doc["datasets"].items():
         pr = e["paired"]["bdistil-resched"]["int8"]
-        cis = pr.get("ci95") or [t_interval(*c) for c in zip(pr["mean"], pr["se"], pr["n"],
-                                                             strict=True)]
-        for k, ci in enumerate(cis):
+        for k, ci in enumerate(intervals(pr)):
             span = "-" if ci is None else f"[{100 * ci[0]:+.2f}, {100 * ci[1]:+.2f}]"
             lines.append(" | ".join([name, str(k + 1), str(pr["n"][k]),
                                      signed(pr["mean"][k], pr["se"][k], 100.0), span,
