@@ -621,15 +621,25 @@ def parse_seeds(text: str) -> list[int]:
     return list(range(n))
 
 
-def load_saved(path: Path, option: str) -> dict:
-    """A JSON that --json wrote, or a clear error naming the option and the fix."""
+def load_saved(path: Path, option: str, needs: tuple[str, ...] = ("jobs",)) -> dict:
+    """A JSON that --json wrote, each dataset holding the keys `needs`, or a clear error
+    naming the option and the fix (another script's JSON has "datasets" too)."""
+    fix = "give a JSON that --json wrote (benchmarks/distill_quality.py)"
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"error: {option} {path}: {exc}; give a JSON that --json wrote") from None
+        raise SystemExit(f"error: {option} {path}: {exc}; {fix}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("datasets"), dict):
-        raise SystemExit(f"error: {option} {path}: no \"datasets\" object; give a JSON that "
-                         "--json wrote")
+        raise SystemExit(f"error: {option} {path}: no \"datasets\" object; {fix}")
+    for name, entry in doc["datasets"].items():
+        lacking = [k for k in needs if not isinstance(entry, dict) or k not in entry]
+        if lacking:
+            older = isinstance(entry, dict) and "methods" in entry  # ours, an older version
+            raise SystemExit(f"error: {option} {path}: dataset {name!r} has no "
+                             f"{', '.join(map(repr, lacking))}; " + (
+                                 "this is an older version's JSON: rerun the benchmark with "
+                                 "--cached-only over the same jobs to rewrite it" if older
+                                 else fix))
     return doc
 
 
@@ -660,7 +670,8 @@ def main() -> int:
                          "int8 difference from it, job by job (same run and seed)")
     args = ap.parse_args()
     if args.report:
-        print(report(load_saved(args.report, "--report")))
+        print(report(load_saved(args.report, "--report",
+                                ("teacher", "methods", "paired", "n_reached", "targets"))))
         return 0
     base = load_saved(args.against, "--against") if args.against else None
     pin_tf_threads()  # a job is one CPU: one TF thread in it, its teacher and this driver

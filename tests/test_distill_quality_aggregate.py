@@ -187,11 +187,17 @@ def test_report_reprints_a_saved_run_and_names_a_bad_file(tmp_path, monkeypatch,
     out = capsys.readouterr().out
     assert "toy | 1 | 3 | +2.00 ± 0.58 | [-0.48, +4.48] | level" in out
     assert "paired >= 0 or within 1 s.e. | met" in out
-    for bad, why in ((tmp_path / "none.json", "No such file"), (tmp_path / "list.json",
-                                                                "no \"datasets\" object")):
-        if bad.name == "list.json":
-            bad.write_text("[]")
+    (tmp_path / "list.json").write_text("[]")
+    (tmp_path / "other.json").write_text('{"datasets": {"fsdd": {"jobs": 19}}}')  # seed_choice
+    for bad, why in ((tmp_path / "none.json", "No such file"),
+                     (tmp_path / "list.json", "no \"datasets\" object"),
+                     (tmp_path / "other.json", "dataset 'fsdd' has no 'teacher', 'methods'")):
         monkeypatch.setattr(dq.sys, "argv", ["distill_quality.py", "--report", str(bad)])
         with pytest.raises(SystemExit, match=why) as err:
             dq.main()
         assert "give a JSON that --json wrote" in str(err.value)
+    del doc["datasets"]["toy"]["targets"]  # as the JSON of before 2026-12-07 lacks it
+    saved.write_text(dq.json.dumps(doc))
+    monkeypatch.setattr(dq.sys, "argv", ["distill_quality.py", "--report", str(saved)])
+    with pytest.raises(SystemExit, match="has no 'targets'; this is an older version's JSON"):
+        dq.main()
