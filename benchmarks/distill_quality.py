@@ -664,16 +664,21 @@ def main() -> int:
     ap.add_argument("--cached-only", action="store_true",
                     help="run nothing: aggregate the jobs that finished before")
     ap.add_argument("--report", type=Path, default=None, metavar="SAVED.json",
-                    help="run nothing: print the tables of a JSON that --json wrote")
+                    help="run nothing: print the tables of a JSON that --json wrote "
+                         "(and, with --against, its difference from another)")
     ap.add_argument("--against", type=Path, default=None,
                     help="an earlier --json (another configuration): also print B-DISTIL's "
                          "int8 difference from it, job by job (same run and seed)")
     args = ap.parse_args()
-    if args.report:
-        print(report(load_saved(args.report, "--report",
-                                ("teacher", "methods", "paired", "n_reached", "targets"))))
-        return 0
     base = load_saved(args.against, "--against") if args.against else None
+    if args.report:
+        doc = load_saved(args.report, "--report",
+                         ("teacher", "methods", "paired", "n_reached", "targets", "jobs"))
+        text = report(doc)
+        if base is not None:
+            text += "\n\n" + against_table(against(doc, base), str(args.against))
+        print(text)
+        return 0
     pin_tf_threads()  # a job is one CPU: one TF thread in it, its teacher and this driver
     seeds = parse_seeds(args.seeds)
     runs = [r for d in args.datasets.split(",") if d for r in run_names(d, args.folds)]

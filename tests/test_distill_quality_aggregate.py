@@ -187,6 +187,10 @@ def test_report_reprints_a_saved_run_and_names_a_bad_file(tmp_path, monkeypatch,
     out = capsys.readouterr().out
     assert "toy | 1 | 3 | +2.00 ± 0.58 | [-0.48, +4.48] | level" in out
     assert "paired >= 0 or within 1 s.e. | met" in out
+    monkeypatch.setattr(dq.sys, "argv", ["distill_quality.py", "--report", str(saved),
+                                         "--against", str(saved)])
+    assert dq.main() == 0
+    assert "toy | 1 | 3 | 0.0 ± 0.0" in capsys.readouterr().out  # a run against itself
     (tmp_path / "list.json").write_text("[]")
     (tmp_path / "other.json").write_text('{"datasets": {"fsdd": {"jobs": 19}}}')  # seed_choice
     for bad, why in ((tmp_path / "none.json", "No such file"),
